@@ -1,0 +1,58 @@
+package eventgate
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+)
+
+// Event is one thing that happened in a session. It is the unit that Log records
+// and that every Transport delivers.
+//
+// Data is kept byte for byte: what the producer gave is what the session file
+// holds and what every transport sends. Events are treated as immutable once
+// passed to Gateway.Log; transports must not modify an Event they are given.
+type Event struct {
+	// ID is a stable unique id. Log assigns a time-ordered UUIDv7 when it is
+	// empty. Sinks use it to de-duplicate the re-deliveries that
+	// at-least-once delivery allows.
+	ID string `json:"id"`
+	// SessionID names the session the event belongs to. When empty, Log takes
+	// it from Data's "user_session_id", then "session_id", then the Gateway's
+	// fallback session (default "unknown").
+	SessionID string `json:"session_id"`
+	// Type is the event's kind. When empty, Log takes it from Data's "type".
+	Type string `json:"type,omitempty"`
+	// Time is when the event happened. Log assigns the current time when zero.
+	Time time.Time `json:"time"`
+	// Data is the event body, a JSON value, kept byte for byte. Empty Data is
+	// recorded as JSON null.
+	Data json.RawMessage `json:"data"`
+	// Meta holds the producer's metadata (the seed's `metadata` argument).
+	Meta map[string]string `json:"meta,omitempty"`
+}
+
+// Clone returns a deep copy of e that shares no memory with it.
+func (e *Event) Clone() *Event {
+	c := *e
+	if e.Data != nil {
+		c.Data = bytes.Clone(e.Data)
+	}
+	if e.Meta != nil {
+		c.Meta = make(map[string]string, len(e.Meta))
+		for k, v := range e.Meta {
+			c.Meta[k] = v
+		}
+	}
+	return &c
+}
+
+// Size is an estimate of the bytes e occupies once encoded, used for batch and
+// backlog limits.
+func (e *Event) Size() int {
+	n := len(e.ID) + len(e.SessionID) + len(e.Type) + len(e.Data) + 32
+	for k, v := range e.Meta {
+		n += len(k) + len(v) + 2
+	}
+	return n
+}
