@@ -41,15 +41,15 @@ func TestRoundTrip(t *testing.T) {
 func TestDecodeRejects(t *testing.T) {
 	good := Append(nil, &Fields{ID: "id", Session: "s", Data: []byte("1"), Meta: map[string]string{"a": "b"}})
 	cases := map[string][]byte{
-		"empty":          nil,
-		"short":          good[:5],
-		"bad version":    append([]byte{9}, good[1:]...),
-		"truncated":      good[:len(good)-1],
-		"trailing":       append(bytes.Clone(good), 0),
-		"huge length":    append(bytes.Clone(good[:9]), 0xff, 0xff, 0xff, 0xff, 0x0f),
-		"huge meta":      append(Append(nil, &Fields{})[:len(Append(nil, &Fields{}))-1], 0xff, 0x7f),
-		"bad varint":     append(bytes.Clone(good[:9]), 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01),
-		"zeros":          make([]byte, 32),
+		"empty":       nil,
+		"short":       good[:5],
+		"bad version": append([]byte{9}, good[1:]...),
+		"truncated":   good[:len(good)-1],
+		"trailing":    append(bytes.Clone(good), 0),
+		"huge length": append(bytes.Clone(good[:9]), 0xff, 0xff, 0xff, 0xff, 0x0f),
+		"huge meta":   append(Append(nil, &Fields{})[:len(Append(nil, &Fields{}))-1], 0xff, 0x7f),
+		"bad varint":  append(bytes.Clone(good[:9]), 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01),
+		"zeros":       make([]byte, 32),
 	}
 	for name, b := range cases {
 		if _, err := Decode(b); !errors.Is(err, ErrCorrupt) {
