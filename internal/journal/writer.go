@@ -1,0 +1,174 @@
+package journal
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
+
+// writer is the only goroutine that writes segments. It takes the current
+// batch, writes it with one write call, fsyncs per the sync mode, publishes
+// the new end to readers and wakes the batch's waiters.
+func (j *Journal) writer() {
+	defer close(j.finished)
+	var tick <-chan time.Time
+	if j.opts.Sync == SyncInterval {
+		t := time.NewTicker(j.opts.SyncEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		quitting := false
+		select {
+		case <-j.kick:
+		case <-tick:
+		case <-j.quit:
+			quitting = true
+		}
+		j.flushOnce(quitting)
+		if quitting {
+			return
+		}
+	}
+}
+
+func (j *Journal) flushOnce(final bool) {
+	j.mu.Lock()
+	b := j.cur
+	if len(b.buf) > 0 || final || j.pub.syncRequested() {
+		next := &batch{buf: j.spare[:0], first: j.nextSeq, done: make(chan struct{})}
+		j.cur = next
+	} else {
+		b = nil
+	}
+	failed := j.failed
+	j.mu.Unlock()
+
+	forceSync := j.pub.takeSyncRequest() || final
+	if b == nil {
+		j.maybeIntervalSync()
+		return
+	}
+	if failed != nil {
+		b.err = failed
+		close(b.done)
+		return
+	}
+	if len(b.buf) > 0 {
+		b.err = j.write(b)
+	}
+	if b.err == nil && (j.opts.Sync == SyncAlways || forceSync) {
+		b.err = j.syncSegment()
+	}
+	if b.err == nil {
+		if len(b.buf) > 0 {
+			j.pub.publish(j.segName, j.segSize, b.last)
+		}
+		j.maybeIntervalSync()
+		if j.segSize >= j.opts.SegmentSize && !final {
+			if err := j.rotate(b.last + 1); err != nil {
+				j.fail(err)
+			}
+		}
+	}
+	close(b.done)
+	if cap(b.buf) <= 2*j.opts.MaxBuffer {
+		j.spare = b.buf
+	} else {
+		j.spare = nil
+	}
+}
+
+// write appends b to the active segment. On a failed or short write it cuts
+// the segment back to where it was, so no half record is ever followed by a
+// later, complete one; if even that fails, the journal stops.
+func (j *Journal) write(b *batch) error {
+	n, err := j.seg.Write(b.buf)
+	if err == nil {
+		j.segSize += int64(n)
+		j.dirty = true
+		return nil
+	}
+	werr := fmt.Errorf("journal: write segment %d: %w", j.segName, err)
+	if n > 0 {
+		if terr := j.seg.Truncate(j.segSize); terr != nil {
+			j.fail(fmt.Errorf("%w; cutting the partial write failed too: %v", werr, terr))
+			return werr
+		}
+		if _, serr := j.seg.Seek(j.segSize, 0); serr != nil {
+			j.fail(fmt.Errorf("%w; seeking back failed too: %v", werr, serr))
+			return werr
+		}
+	}
+	// Nothing of b is on disk. Under SyncAlways every caller is still
+	// waiting, so b and the batch queued behind it both fail and their seqs
+	// are given back: the journal stays gapless and keeps accepting. Under the
+	// other modes callers were already told "ok", so the loss is made loud
+	// and permanent.
+	j.mu.Lock()
+	if j.opts.Sync == SyncAlways {
+		behind := j.cur
+		j.cur = &batch{buf: behind.buf[:0], first: b.first, done: make(chan struct{})}
+		j.nextSeq = b.first
+		behind.buf = nil
+		behind.err = werr
+		close(behind.done)
+	} else if j.failed == nil {
+		j.failed = fmt.Errorf("%w; records acknowledged before it were lost", werr)
+	}
+	j.mu.Unlock()
+	return werr
+}
+
+func (j *Journal) syncSegment() error {
+	if !j.dirty {
+		return nil
+	}
+	if err := j.seg.Sync(); err != nil {
+		// After a failed fsync the page cache cannot be trusted: stop.
+		err = fmt.Errorf("journal: fsync segment %d: %w", j.segName, err)
+		j.fail(err)
+		return err
+	}
+	j.dirty = false
+	j.lastSync = time.Now()
+	return nil
+}
+
+func (j *Journal) maybeIntervalSync() {
+	if j.opts.Sync == SyncInterval && j.dirty && time.Since(j.lastSync) >= j.opts.SyncEvery {
+		_ = j.syncSegment()
+	}
+}
+
+// rotate closes the active segment and starts a new one whose first record
+// will be seq.
+func (j *Journal) rotate(seq uint64) error {
+	if j.opts.Sync != SyncNever {
+		if err := j.syncSegment(); err != nil {
+			return err
+		}
+	}
+	if err := j.seg.Close(); err != nil {
+		return fmt.Errorf("journal: close segment %d: %w", j.segName, err)
+	}
+	j.pub.sealed(j.segName, j.segSize)
+	j.seg = nil
+	return j.openSegment(seq)
+}
+
+func (j *Journal) openSegment(first uint64) error {
+	f, err := j.opts.openFile(j.segPath(first), os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("journal: create segment %d: %w", first, err)
+	}
+	if err := syncDir(j.dir); err != nil {
+		_ = f.Close()
+		return err
+	}
+	j.seg, j.segName, j.segSize, j.dirty = f, first, 0, false
+	j.pub.active(first)
+	return nil
+}
+
+func (j *Journal) segPath(first uint64) string { return segPath(j.dir, first) }
