@@ -13,7 +13,7 @@ import (
 )
 
 // maxReported bounds how many field differences one check reports.
-const maxReported = 20
+const maxReported = 10
 
 // diffEvent lists every way got differs from want under the features f.
 func diffEvent(f Features, got, want *eventgate.Event) []string {
@@ -29,11 +29,11 @@ func diffEvent(f Features, got, want *eventgate.Event) []string {
 	}
 	if !timeMatches(f.TimePrecision, got, want) {
 		if f.TimePrecision > 0 {
-			diffs = append(diffs, fmt.Sprintf("Time: got %s, want %s within %v",
-				got.Time.Format(timeLayout), want.Time.Format(timeLayout), f.TimePrecision))
+			diffs = append(diffs, fmt.Sprintf("Time: got %s, want %s within %v (off by %v)",
+				got.Time.Format(timeLayout), want.Time.Format(timeLayout), f.TimePrecision, got.Time.Sub(want.Time)))
 		} else {
-			diffs = append(diffs, fmt.Sprintf("Time: got %s, want exactly %s",
-				got.Time.Format(timeLayout), want.Time.Format(timeLayout)))
+			diffs = append(diffs, fmt.Sprintf("Time: got %s, want exactly %s (off by %v)",
+				got.Time.Format(timeLayout), want.Time.Format(timeLayout), got.Time.Sub(want.Time)))
 		}
 	}
 	if d := diffData(f.DataNormalized, got.Data, want.Data); d != "" {
