@@ -156,12 +156,18 @@ func metaString(m map[string]string) string {
 // checkDelivered reports, as test errors, every problem deliveryProblems finds.
 func checkDelivered(t *testing.T, f Features, got, want []*eventgate.Event, sent map[string]bool, label func(i int) string) {
 	t.Helper()
+	if got == nil { // unobserved downstream (await succeeded, so want is empty otherwise)
+		return
+	}
 	report(t, deliveryProblems(f, got, want, sent, label))
 }
 
 // checkOrder reports, as test errors, every problem orderProblems finds.
 func checkOrder(t *testing.T, got, want []*eventgate.Event) {
 	t.Helper()
+	if got == nil {
+		return
+	}
 	report(t, orderProblems(got, want))
 }
 

@@ -205,3 +205,7 @@ func TestLargeDataSize(t *testing.T) {
 		}
 	}
 }
+
+func TestUnobservedRecorder(t *testing.T) {
+	TestUnobserved(t, func(testing.TB) eventgate.Transport { return NewRecorder() }, Features{ConcurrentSends: 1000})
+}
