@@ -94,7 +94,11 @@ func (t *Transport) Connect(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctxErr(t.cfg.Name, "connect", ctx)
 		}
-		return eventgate.NewError(t.cfg.Name, eventgate.KindConnection, fmt.Errorf("kafka: connect: %w", err))
+		kind := kindOf(err)
+		if kind == eventgate.KindUnknown {
+			kind = eventgate.KindConnection
+		}
+		return eventgate.NewError(t.cfg.Name, kind, fmt.Errorf("kafka: connect: %w", err))
 	}
 	return nil
 }
