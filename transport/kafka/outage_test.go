@@ -1,0 +1,237 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/eventgate/eventgate"
+)
+
+// sendWithRetry sends ev until the transport accepts it, as a delivery
+// route would: each attempt is bounded, retryable errors are retried after a
+// short backoff, and a permanent error ends the attempts. onFail is told of
+// every failed attempt.
+func sendWithRetry(ctx context.Context, tr eventgate.Transport, ev *eventgate.Event, onFail func(error)) error {
+	backoff := 10 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := tr.Send(actx, ev)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if onFail != nil {
+			onFail(err)
+		}
+		if eventgate.Permanent(err) || ctx.Err() != nil {
+			return fmt.Errorf("event %s: %w", ev.ID, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("event %s: %w (last error %v)", ev.ID, ctx.Err(), err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 200*time.Millisecond)
+	}
+}
+
+// checkDelivered fails t unless every event of sent arrived in got at least
+// once and, for each session, the first arrivals are in the order sent. It
+// returns the number of duplicate arrivals.
+func checkDelivered(t *testing.T, sent map[string][]*eventgate.Event, got []*eventgate.Event) int {
+	t.Helper()
+	firsts := make(map[string][]string)
+	seen := make(map[string]bool)
+	dups := 0
+	for _, ev := range got {
+		if seen[ev.ID] {
+			dups++
+			continue
+		}
+		seen[ev.ID] = true
+		firsts[ev.SessionID] = append(firsts[ev.SessionID], ev.ID)
+	}
+	for session, evs := range sent {
+		have := firsts[session]
+		if len(have) != len(evs) {
+			t.Fatalf("session %s: %d distinct events arrived, %d were sent", session, len(have), len(evs))
+		}
+		for i, ev := range evs {
+			if have[i] != ev.ID {
+				t.Fatalf("session %s: arrival %d is %s, want %s (order broken or event lost)", session, i, have[i], ev.ID)
+			}
+		}
+	}
+	return dups
+}
+
+// runSenders sends perSession events on each of sessions concurrently, one
+// goroutine per session, each session's events one after another. progress
+// is called after every accepted event with the running total.
+func runSenders(ctx context.Context, tr eventgate.Transport, sessions, perSession int, progress func(int64), onFail func(error)) (map[string][]*eventgate.Event, error) {
+	sent := make(map[string][]*eventgate.Event)
+	for s := range sessions {
+		session := "session-" + strconv.Itoa(s) + "-" + eventgate.NewID()[24:]
+		for i := range perSession {
+			sent[session] = append(sent[session], testEvent(session, i))
+		}
+	}
+	var (
+		wg       sync.WaitGroup
+		total    atomic.Int64
+		errOnce  sync.Once
+		firstErr error
+	)
+	for _, evs := range sent {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, ev := range evs {
+				if err := sendWithRetry(ctx, tr, ev, onFail); err != nil {
+					errOnce.Do(func() { firstErr = err })
+					return
+				}
+				if progress != nil {
+					progress(total.Add(1))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return sent, firstErr
+}
+
+// TestOutageDroppedConnections cuts the producer's connection on many
+// produce requests while four sessions send; every event must arrive, in
+// per-session order.
+func TestOutageDroppedConnections(t *testing.T) {
+	c := newCluster(t)
+	topic := uniqueTopic("drops")
+	createTopic(t, c, topic, 3, nil)
+	var requests, drops atomic.Int64
+	const maxDrops = 25
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		n := requests.Add(1)
+		if n%7 != 3 || drops.Load() >= maxDrops {
+			return nil, nil, false // let the broker handle it
+		}
+		drops.Add(1)
+		c.KeepControl()
+		return nil, fmt.Errorf("test: drop connection on produce request %d", n), true
+	})
+	tr := liveTransport(t, c, Config{Topic: topic})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var failures atomic.Int64
+	sent, err := runSenders(ctx, tr, 4, 200, nil, func(error) { failures.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	got, err := readTopic(ctx, c, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dups := checkDelivered(t, sent, got)
+	if drops.Load() == 0 {
+		t.Fatal("no connection was dropped; the test exercised nothing")
+	}
+	t.Logf("%d produce requests, %d connections dropped, %d failed Send attempts, %d events stored for %d sent (%d duplicates)",
+		requests.Load(), drops.Load(), failures.Load(), len(got), 800, dups)
+}
+
+// TestOutageBrokerRestart stops the broker while four sessions send, keeps
+// it down until Sends fail, and starts it again on the same port from its
+// data directory; every event must arrive, in per-session order.
+func TestOutageBrokerRestart(t *testing.T) {
+	dir := t.TempDir()
+	c1, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DataDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := c1.ListenAddrs()[0]
+	_, portStr, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portStr)
+	topic := uniqueTopic("restart")
+	createTopic(t, c1, topic, 3, nil)
+
+	tr, err := New(Config{Brokers: []string{addr}, Topic: topic})
+	if err != nil {
+		c1.Close()
+		t.Fatal(err)
+	}
+	defer tr.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var (
+		stopOnce  sync.Once
+		stopNow   = make(chan struct{})
+		failOnce  sync.Once
+		failedNow = make(chan struct{})
+		failures  atomic.Int64
+	)
+	const sessions, perSession = 4, 150
+	type result struct {
+		sent map[string][]*eventgate.Event
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		sent, err := runSenders(ctx, tr, sessions, perSession,
+			func(n int64) {
+				if n == sessions*perSession/3 {
+					stopOnce.Do(func() { close(stopNow) })
+				}
+			},
+			func(error) {
+				failures.Add(1)
+				failOnce.Do(func() { close(failedNow) })
+			})
+		done <- result{sent, err}
+	}()
+
+	select {
+	case <-stopNow:
+	case <-ctx.Done():
+		c1.Close()
+		t.Fatal("senders never reached a third of the events")
+	}
+	c1.Close()
+	select {
+	case <-failedNow:
+	case <-ctx.Done():
+		t.Fatal("no Send failed while the broker was down")
+	}
+	c2, err := kfake.NewCluster(kfake.DataDir(dir), kfake.Ports(port))
+	if err != nil {
+		t.Fatalf("restart broker on port %d: %v", port, err)
+	}
+	defer c2.Close()
+
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	got, err := readTopic(ctx, c2, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dups := checkDelivered(t, res.sent, got)
+	t.Logf("broker restarted mid-stream: %d failed Send attempts, %d events stored for %d sent (%d duplicates)",
+		failures.Load(), len(got), sessions*perSession, dups)
+}
