@@ -350,8 +350,8 @@ func (r *retryingBatch) retryBatch(ctx context.Context, evs []*eventgate.Event, 
 		pending = identity(len(evs))
 	)
 	for attempt := 1; ; attempt++ {
-		var be *eventgate.BatchError
-		if !errors.As(err, &be) && !eventgate.Retryable(err) {
+		be := asBatchError(err)
+		if be == nil && !eventgate.Retryable(err) {
 			// The whole attempt failed permanently.
 			if attempt == 1 {
 				return err
@@ -365,11 +365,9 @@ func (r *retryingBatch) retryBatch(ctx context.Context, evs []*eventgate.Event, 
 			hint  time.Duration
 		)
 		for i, orig := range pending {
-			e := err
-			if be != nil {
-				if e = be.Failed[i]; e == nil {
-					continue // accepted
-				}
+			e := memberError(err, be, i)
+			if e == nil {
+				continue // accepted
 			}
 			if !eventgate.Retryable(e) {
 				final = failOne(final, orig, e)
