@@ -242,12 +242,12 @@ func TestBreakerTransitions(t *testing.T) {
 				{do: "fail", want: closed}, {do: "fail", want: closed}, {do: "fail", want: closed},
 				{do: "advance", d: 11 * time.Second, want: closed}, // the three failures fall out
 				{do: "ok", want: closed}, {do: "ok", want: closed}, {do: "ok", want: closed},
-				{do: "fail", want: closed}, // 1 of 4
+				{do: "fail", want: closed},                         // 1 of 4
 				{do: "advance", d: 10 * time.Second, want: closed}, // these four fall out too
-				{do: "fail", want: closed}, // 1 of 1
-				{do: "fail", want: closed}, // 2 of 2; without sliding 3 of 6 would open
-				{do: "fail", want: closed}, // 3 of 3
-				{do: "fail", want: open},   // 4 of 4
+				{do: "fail", want: closed},                         // 1 of 1
+				{do: "fail", want: closed},                         // 2 of 2; without sliding 3 of 6 would open
+				{do: "fail", want: closed},                         // 3 of 3
+				{do: "fail", want: open},                           // 4 of 4
 			},
 			wantChanges: []string{"closed>open"},
 		},
@@ -443,7 +443,7 @@ func TestBreakerSendBatch(t *testing.T) {
 	clk := newFakeClock(false)
 	results := []error{
 		&eventgate.BatchError{Failed: map[int]error{0: rejectErr("bad")}}, // downstream answered: not a failure
-		&eventgate.BatchError{Failed: map[int]error{1: connErr("x")}},    // a retryable member: failure
+		&eventgate.BatchError{Failed: map[int]error{1: connErr("x")}},     // a retryable member: failure
 		connErr("down"), // whole batch: failure
 	}
 	inner := newFakeBatch("inner", func(_ context.Context, _ []*eventgate.Event, call int) error { return results[call-1] })
