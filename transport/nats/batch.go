@@ -27,9 +27,12 @@ import (
 // remaining event as failed without publishing it. Events published before
 // the break reached the server in order, so what was stored is a prefix of
 // what was published and re-sending the failed events in order (duplicates
-// are dropped by Nats-Msg-Id) restores the order. Only a disconnect and a
-// completed reconnect both falling between the check and the publish of
-// one event could store a later event ahead of a lost earlier one.
+// are dropped by Nats-Msg-Id) restores the order. This holds with the
+// default Config.ReconnectBufSize (-1): with a reconnect buffer, an event
+// published just as the connection broke is buffered and stored after the
+// reconnect, possibly ahead of an earlier event lost with the connection.
+// Even without a buffer, a disconnect and a completed reconnect that both
+// fall between the check and the publish of one event could do the same.
 func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error {
 	t.gate.RLock()
 	defer t.gate.RUnlock()

@@ -19,7 +19,7 @@ const (
 	DefaultTimeout          = 5 * time.Second
 	DefaultConnectTimeout   = 2 * time.Second
 	DefaultReconnectWait    = time.Second
-	DefaultReconnectBufSize = 8 << 20
+	DefaultReconnectBufSize = -1
 	DefaultMaxPending       = 4096
 	DefaultHeaderPrefix     = "Meta-"
 	DefaultClientName       = "eventgate"
@@ -96,12 +96,17 @@ type Config struct {
 	// After the client gives up, the next Send dials afresh.
 	MaxReconnects int
 
-	// ReconnectBufSize is how many bytes of publishes the client buffers
-	// while it is reconnecting. A Send made while disconnected is buffered,
-	// flushed on reconnect, and returns when the server acknowledges it (or
-	// fails with KindTimeout when Timeout passes first). Once the buffer is
-	// full, Sends fail at once with KindConnection. -1 disables buffering:
-	// every Send made while disconnected fails at once. Default 8 MiB.
+	// ReconnectBufSize is how many bytes of publishes the client keeps while
+	// it is reconnecting. The default, -1, keeps none: a Send or SendBatch
+	// made while the client is disconnected fails at once with
+	// KindConnection (retryable), and the caller's own durable queue (the
+	// Gateway's journal) is the only buffer. A positive size lets a Send
+	// made during a short outage wait for the reconnect instead (returning
+	// when the stream acknowledges it, or KindTimeout after Timeout), but
+	// gives up per-session order for pipelined sends: a message buffered
+	// during the outage is stored on reconnect, possibly ahead of an
+	// earlier one that was lost with the broken connection and must be
+	// re-sent. 0 means the default.
 	ReconnectBufSize int
 
 	// MaxPending bounds the asynchronous publishes SendBatch keeps awaiting
@@ -220,7 +225,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("max_reconnects %d: want -1 (forever) or more", c.MaxReconnects))
 	}
 	if c.ReconnectBufSize < -1 {
-		errs = append(errs, fmt.Errorf("reconnect_buf_size %d: want -1 (no buffer) or more", c.ReconnectBufSize))
+		errs = append(errs, fmt.Errorf("reconnect_buf_size %d: want -1 (no buffer) or a size in bytes", c.ReconnectBufSize))
 	}
 	if c.MaxPending < 1 {
 		errs = append(errs, fmt.Errorf("max_pending %d: want at least 1", c.MaxPending))

@@ -63,17 +63,19 @@
 // # Connection loss
 //
 // The client reconnects by itself, forever by default (Config.MaxReconnects
-// -1), pausing Config.ReconnectWait between attempts. A Send made while it
-// is disconnected is kept in the client's reconnect buffer (Config.
-// ReconnectBufSize, default 8 MiB), published when the connection is back,
-// and returns nil once the stream acknowledges it; if that does not happen
-// within Config.Timeout it fails with KindTimeout (retryable; the buffered
-// copy may still be stored later, and the retry is then dropped as a
-// duplicate). A Send that finds the buffer full fails at once with
-// KindConnection. A Send whose acknowledgement was lost in the break fails
-// with KindTimeout and is safe to retry for the same reason. SendBatch does
-// not use the buffer: it stops at the first sign of a break (see SendBatch).
-// If the client ever gives up reconnecting, the next Send dials afresh.
+// -1), pausing Config.ReconnectWait (default 1s, with jitter) between
+// attempts. Its reconnect buffer is off by default (Config.ReconnectBufSize
+// -1), so while it is disconnected Send and SendBatch fail at once with
+// KindConnection, a retryable error: the Gateway's journal keeps the event
+// and its route retries, in order. A Send whose message was written just
+// before the connection broke stops waiting for the acknowledgement that
+// can no longer come and fails with KindConnection too; the message may or
+// may not have been stored, and the retry is dropped by Nats-Msg-Id if it
+// was. SendBatch stops publishing at the first sign of a break, so that
+// what the stream stored is a prefix of the batch (see SendBatch). A
+// positive ReconnectBufSize makes Sends wait out short outages instead, at
+// the cost described on Config.ReconnectBufSize. If the client ever gives
+// up reconnecting (a finite MaxReconnects), the next Send dials afresh.
 //
 // # Errors
 //

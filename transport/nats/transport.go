@@ -36,7 +36,40 @@ type conn struct {
 	js          jetstream.JetStream
 	closedCh    chan struct{} // closed by the client's ClosedHandler
 	streamReady bool          // guarded by Transport.connMu
+
+	// epoch is cancelled when the client loses its server connection, and
+	// replaced by a fresh one: a publish written before the loss can no
+	// longer be acknowledged, so its Send stops waiting.
+	epochMu  sync.Mutex
+	epoch    context.Context
+	endEpoch context.CancelFunc
 }
+
+func newConn() *conn {
+	c := &conn{closedCh: make(chan struct{})}
+	c.epoch, c.endEpoch = context.WithCancel(context.Background())
+	return c
+}
+
+// currentEpoch returns the context that ends when the present server
+// connection is lost.
+func (c *conn) currentEpoch() context.Context {
+	c.epochMu.Lock()
+	defer c.epochMu.Unlock()
+	return c.epoch
+}
+
+// lost ends the current epoch and starts the next.
+func (c *conn) lost() {
+	c.epochMu.Lock()
+	defer c.epochMu.Unlock()
+	c.endEpoch()
+	c.epoch, c.endEpoch = context.WithCancel(context.Background())
+}
+
+// errConnLost is the cause of a publish abandoned because the connection it
+// was written to broke before the acknowledgement arrived.
+var errConnLost = errors.New("connection lost before the acknowledgement arrived; the event may or may not be stored")
 
 var (
 	_ eventgate.Transport   = (*Transport)(nil)
@@ -139,7 +172,7 @@ func (t *Transport) current(ctx context.Context) (*conn, error) {
 
 func (t *Transport) dial() (*conn, error) {
 	log := t.cfg.Logger
-	c := &conn{closedCh: make(chan struct{})}
+	c := newConn()
 	opts := []natsgo.Option{
 		natsgo.Name(t.cfg.ClientName),
 		natsgo.Timeout(t.cfg.ConnectTimeout),
@@ -147,6 +180,7 @@ func (t *Transport) dial() (*conn, error) {
 		natsgo.ReconnectWait(t.cfg.ReconnectWait),
 		natsgo.ReconnectBufSize(t.cfg.ReconnectBufSize),
 		natsgo.DisconnectErrHandler(func(_ *natsgo.Conn, err error) {
+			c.lost()
 			if err != nil {
 				log.Warn("nats: disconnected", "transport", t.cfg.Name, "err", err)
 			}
@@ -155,6 +189,15 @@ func (t *Transport) dial() (*conn, error) {
 			log.Info("nats: reconnected", "transport", t.cfg.Name, "server", nc.ConnectedUrlRedacted())
 		}),
 		natsgo.ClosedHandler(func(*natsgo.Conn) { close(c.closedCh) }),
+		natsgo.ErrorHandler(func(_ *natsgo.Conn, sub *natsgo.Subscription, err error) {
+			// Asynchronous client errors (slow consumer, write errors on a
+			// broken connection); the client would print them to stderr.
+			args := []any{"transport", t.cfg.Name, "err", err}
+			if sub != nil {
+				args = append(args, "subject", sub.Subject)
+			}
+			log.Warn("nats: async error", args...)
+		}),
 	}
 	opts = append(opts, t.cfg.Options...)
 	nc, err := natsgo.Connect(t.cfg.URL, opts...)
@@ -179,9 +222,10 @@ func (t *Transport) dial() (*conn, error) {
 // Send publishes ev to its subject and returns once the stream acknowledged
 // it. The message carries the Nats-Msg-Id header (the event id), so a
 // re-send within the stream's duplicate window is acknowledged without
-// being stored twice. While the client is reconnecting, the publish waits in
-// the reconnect buffer (see Config.ReconnectBufSize) until the connection is
-// back or the deadline passes.
+// being stored twice. While the client is reconnecting, Send fails at once
+// with KindConnection (unless Config.ReconnectBufSize enables the client's
+// buffer); when the connection breaks after the message was written, Send
+// stops waiting for the acknowledgement and fails with KindConnection.
 func (t *Transport) Send(ctx context.Context, ev *eventgate.Event) error {
 	t.gate.RLock()
 	defer t.gate.RUnlock()
@@ -197,18 +241,38 @@ func (t *Transport) Send(ctx context.Context, ev *eventgate.Event) error {
 	bp := t.getBuf()
 	defer t.bufs.Put(bp)
 	*bp = eventgate.AppendJSON((*bp)[:0], ev)
-	msg := t.message(ev, *bp)
-	_, err = c.js.PublishMsg(ctx, msg, t.publishOpts()...)
+	err = t.publish(ctx, c, ev, *bp)
 	if err != nil && errors.Is(err, jetstream.ErrNoStreamResponse) {
 		err = t.noStream(ctx, c, err)
 		if err == nil {
-			_, err = c.js.PublishMsg(ctx, t.message(ev, *bp), t.publishOpts()...)
+			err = t.publish(ctx, c, ev, *bp)
 		}
 	}
 	if err != nil {
 		return t.publishErr(ctx, ev, err)
 	}
 	return nil
+}
+
+// publish publishes one message and waits for its acknowledgement. When it
+// is written to a live connection that breaks before the acknowledgement
+// arrives, it stops waiting at once with errConnLost: the acknowledgement
+// cannot come any more. (A message written while the client is
+// reconnecting waits in the reconnect buffer instead, and is acknowledged
+// after the reconnect.)
+func (t *Transport) publish(ctx context.Context, c *conn, ev *eventgate.Event, data []byte) error {
+	if c.nc.IsConnected() {
+		pctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stop := context.AfterFunc(c.currentEpoch(), func() { cancel(errConnLost) })
+		defer stop()
+		ctx = pctx
+	}
+	_, err := c.js.PublishMsg(ctx, t.message(ev, data), t.publishOpts()...)
+	if err != nil && errors.Is(context.Cause(ctx), errConnLost) {
+		return eventgate.NewError(t.cfg.Name, eventgate.KindConnection, fmt.Errorf("nats: publish event %s: %w", ev.ID, errConnLost))
+	}
+	return err
 }
 
 // noStream handles a publish that no stream answered. When Config.Stream
@@ -292,6 +356,7 @@ func (t *Transport) Close() error {
 		return nil
 	}
 	c.nc.Close()
+	c.lost()
 	select {
 	case <-c.closedCh:
 	case <-time.After(t.cfg.Timeout):

@@ -29,7 +29,7 @@ import (
 //	connect_timeout      Config.ConnectTimeout         2s
 //	reconnect_wait       Config.ReconnectWait          1s
 //	max_reconnects       Config.MaxReconnects          -1 (forever)
-//	reconnect_buf_size   Config.ReconnectBufSize       8388608 (-1: none)
+//	reconnect_buf_size   Config.ReconnectBufSize       -1 (no buffer)
 //	max_pending          Config.MaxPending             4096
 //	header_prefix        Config.HeaderPrefix           Meta-
 //	client_name          Config.ClientName             eventgate
