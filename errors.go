@@ -194,17 +194,14 @@ func Classify(err error) Kind {
 }
 
 // Wrap returns err as a *TransportError of transport name. An error that
-// already is one keeps its kind (its Transport is filled in when empty); any
-// other error is classified with Classify. A nil err stays nil.
+// already has one in its chain is returned unchanged; any other error is
+// classified with Classify. A nil err stays nil.
 func Wrap(name string, err error) error {
 	if err == nil {
 		return nil
 	}
 	var te *TransportError
 	if errors.As(err, &te) {
-		if te.Transport == "" && !isSentinel(te) {
-			te.Transport = name
-		}
 		return err
 	}
 	return &TransportError{Transport: name, Kind: Classify(err), Err: err}

@@ -296,3 +296,27 @@ func (r *Reader) Close() error {
 	}
 	return nil
 }
+
+// SkipPoint returns the start of the oldest segment after from such that at
+// most bound bytes lie between it and the readable end. ok is false when no
+// segment boundary after from satisfies that.
+func (j *Journal) SkipPoint(from Position, bound int64) (Position, bool) {
+	j.pub.mu.Lock()
+	defer j.pub.mu.Unlock()
+	var total int64
+	for _, s := range j.pub.segs {
+		if s > from.Seg {
+			total += j.pub.sizes[s]
+		}
+	}
+	for _, s := range j.pub.segs {
+		if s <= from.Seg {
+			continue
+		}
+		if total <= bound {
+			return Position{Seq: s, Seg: s}, true
+		}
+		total -= j.pub.sizes[s]
+	}
+	return Position{}, false
+}

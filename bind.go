@@ -1,0 +1,98 @@
+package eventgate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/eventgate/eventgate/internal/record"
+	"github.com/eventgate/eventgate/internal/route"
+)
+
+// errNotAttempted marks the events of a sequential batch after the first
+// failure: they were not sent, so they are retried with it, in order.
+var errNotAttempted = NewError("", KindUnknown, errors.New("not attempted: an earlier event of the batch failed"))
+
+// bindTransport supplies the route with the event-specific functions.
+func bindTransport(rc *route.Config, name string, t Transport) {
+	rc.Decode = func(seq uint64, payload []byte) (route.Item, error) {
+		ev, err := decodeRecord(payload)
+		if err != nil {
+			return route.Item{}, err
+		}
+		return route.Item{Key: ev.SessionID, Time: ev.Time.UnixNano(), Size: len(payload), Value: ev}, nil
+	}
+	rc.Marshal = func(v any) []byte { return AppendJSON(nil, v.(*Event)) }
+	rc.Unmarshal = func(b []byte) (any, error) {
+		ev := new(Event)
+		if err := ev.UnmarshalJSON(b); err != nil {
+			return nil, err
+		}
+		return ev, nil
+	}
+	bs, canBatch := t.(BatchSender)
+	rc.Send = func(ctx context.Context, vals []any) []error {
+		if len(vals) == 1 {
+			if err := t.Send(ctx, vals[0].(*Event)); err != nil {
+				return []error{Wrap(name, err)}
+			}
+			return nil
+		}
+		evs := make([]*Event, len(vals))
+		for i, v := range vals {
+			evs[i] = v.(*Event)
+		}
+		errs := make([]error, len(vals))
+		if canBatch {
+			err := bs.SendBatch(ctx, evs)
+			if err == nil {
+				return nil
+			}
+			var be *BatchError
+			if errors.As(err, &be) {
+				for i, e := range be.Failed {
+					if i >= 0 && i < len(errs) {
+						errs[i] = Wrap(name, e)
+					}
+				}
+				return errs
+			}
+			for i := range errs {
+				errs[i] = Wrap(name, err)
+			}
+			return errs
+		}
+		for i, ev := range evs {
+			if err := t.Send(ctx, ev); err != nil {
+				errs[i] = Wrap(name, err)
+				for k := i + 1; k < len(errs); k++ {
+					errs[k] = errNotAttempted
+				}
+				return errs
+			}
+		}
+		return nil
+	}
+	rc.Classify = func(err error) (bool, string, time.Duration) {
+		d, _ := RetryAfterHint(err)
+		return Permanent(err), Classify(err).String(), d
+	}
+}
+
+// decodeRecord turns a journal record into a new Event.
+func decodeRecord(payload []byte) (*Event, error) {
+	v, err := record.Decode(payload)
+	if err != nil {
+		return nil, fmt.Errorf("eventgate: %w", err)
+	}
+	ev := &Event{
+		ID:        string(v.ID),
+		SessionID: string(v.Session),
+		Type:      string(v.Type),
+		Time:      time.Unix(0, v.TimeNanos),
+		Data:      append([]byte(nil), v.Data...),
+		Meta:      v.Meta(),
+	}
+	return ev, nil
+}

@@ -1,0 +1,295 @@
+package route
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/eventgate/eventgate/internal/journal"
+)
+
+// ErrStopped is returned by Flush when the route stopped before it caught up.
+var ErrStopped = errors.New("route: stopped")
+
+// Route delivers one journal reader's records through Config.Send.
+type Route struct {
+	cfg  Config
+	dead *deadStore
+	seed maphash.Seed
+
+	ctx    context.Context // cancelled by Stop: aborts sends and waits
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	queues []chan Item
+
+	mu       sync.Mutex
+	tr       *tracker
+	changed  chan struct{} // closed when the low-water mark moves or room frees
+	stopped  bool
+	readErr  error
+	lastErr  string
+	lastAt   time.Time
+	full     atomic.Bool
+	stopOnce sync.Once
+
+	delivered, failed, retries, deadCount, dropped atomic.Uint64
+}
+
+// Start opens the route's dead letters and starts delivering from the
+// reader's position.
+func Start(cfg Config) (*Route, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	dead, err := openDeadStore(cfg.DeadDir)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &Route{
+		cfg:     cfg,
+		dead:    dead,
+		seed:    maphash.MakeSeed(),
+		ctx:     ctx,
+		cancel:  cancel,
+		tr:      newTracker(cfg.Reader.Position()),
+		changed: make(chan struct{}),
+	}
+	r.queues = make([]chan Item, cfg.Workers)
+	for i := range r.queues {
+		r.queues[i] = make(chan Item, cfg.WindowEvents)
+	}
+	r.wg.Add(2 + cfg.Workers)
+	go r.dispatch()
+	go r.commitLoop()
+	for _, q := range r.queues {
+		go r.work(q)
+	}
+	return r, nil
+}
+
+// Name returns the route's name.
+func (r *Route) Name() string { return r.cfg.Name }
+
+// signal wakes everyone waiting on r.changed. r.mu must be held.
+func (r *Route) signal() {
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// dispatch reads the journal and hands each record to the worker of its key,
+// keeping at most the window in flight.
+func (r *Route) dispatch() {
+	defer r.wg.Done()
+	defer func() {
+		for _, q := range r.queues {
+			close(q)
+		}
+	}()
+	for {
+		if !r.waitRoom() {
+			return
+		}
+		if r.cfg.Policy == DropOldest {
+			if err := r.dropIfOver(); err != nil {
+				r.setReadErr(err)
+				return
+			}
+		}
+		rec, err := r.cfg.Reader.Next(r.ctx)
+		if err != nil {
+			if r.ctx.Err() == nil && !errors.Is(err, journal.ErrClosed) {
+				r.setReadErr(err)
+			}
+			return
+		}
+		it, err := r.cfg.Decode(rec.Seq, rec.Payload)
+		if err != nil {
+			// A record that passed its checksum but does not decode cannot
+			// be delivered by anyone: keep its bytes in the dead letters.
+			dl := DeadLetter{Seq: rec.Seq, Error: err.Error(), Kind: "decode", At: time.Now().UTC()}
+			if derr := r.dead.add(dl); derr != nil {
+				r.setReadErr(derr)
+				return
+			}
+			r.deadCount.Add(1)
+			r.mu.Lock()
+			r.tr.skip(rec.Seq, rec.End)
+			r.signal()
+			r.mu.Unlock()
+			continue
+		}
+		it.Seq = rec.Seq
+		r.mu.Lock()
+		r.tr.add(rec.Seq, rec.End, it.Time, it.Size)
+		r.mu.Unlock()
+		q := r.queues[maphash.String(r.seed, it.Key)%uint64(len(r.queues))]
+		select {
+		case q <- it:
+		case <-r.ctx.Done():
+			return
+		}
+	}
+}
+
+func (r *Route) waitRoom() bool {
+	for {
+		r.mu.Lock()
+		n, size := r.tr.inflight()
+		ch := r.changed
+		r.mu.Unlock()
+		if n < r.cfg.WindowEvents && size < r.cfg.WindowBytes {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-r.ctx.Done():
+			return false
+		}
+	}
+}
+
+// dropIfOver skips unread segments while the unread backlog is over the bound.
+func (r *Route) dropIfOver() error {
+	pos := r.cfg.Reader.Position()
+	over := r.cfg.Journal.BytesAfter(pos) - r.cfg.BacklogBytes
+	if over <= 0 {
+		return nil
+	}
+	to, ok := r.cfg.Journal.SkipPoint(pos, r.cfg.BacklogBytes)
+	if !ok || to.Seq <= pos.Seq {
+		return nil
+	}
+	dropped := DroppedRange{FromSeq: pos.Seq, ToSeq: to.Seq - 1, Count: to.Seq - pos.Seq,
+		Bytes: r.cfg.Journal.BytesAfter(pos) - r.cfg.Journal.BytesAfter(to)}
+	dl := DeadLetter{Dropped: &dropped, At: time.Now().UTC(),
+		Error: fmt.Sprintf("backlog over %d bytes: dropped the oldest %d events (policy drop_oldest)", r.cfg.BacklogBytes, dropped.Count)}
+	if err := r.dead.add(dl); err != nil {
+		return err
+	}
+	r.dropped.Add(dropped.Count)
+	r.cfg.Logger.Warn("route dropped its oldest backlog", "route", r.cfg.Name,
+		"from_seq", dropped.FromSeq, "to_seq", dropped.ToSeq, "bytes", dropped.Bytes)
+	r.cfg.Reader.Reset(to)
+	r.mu.Lock()
+	r.tr.skip(to.Seq-1, to)
+	r.signal()
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *Route) setReadErr(err error) {
+	r.mu.Lock()
+	r.readErr = err
+	r.lastErr = err.Error()
+	r.lastAt = time.Now()
+	r.signal()
+	r.mu.Unlock()
+	r.cfg.Logger.Error("route stopped reading the journal", "route", r.cfg.Name, "err", err)
+}
+
+// ack settles one item.
+func (r *Route) ack(seq uint64) {
+	r.mu.Lock()
+	r.tr.ack(seq)
+	r.signal()
+	r.mu.Unlock()
+}
+
+func (r *Route) noteErr(err error) {
+	r.mu.Lock()
+	r.lastErr = err.Error()
+	r.lastAt = time.Now()
+	r.mu.Unlock()
+}
+
+// commitLoop persists the low-water mark periodically and keeps the
+// backlog-full flag current.
+func (r *Route) commitLoop() {
+	defer r.wg.Done()
+	t := time.NewTicker(r.cfg.CommitEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			r.commit()
+			r.updateFull()
+		case <-r.ctx.Done():
+			return
+		}
+	}
+}
+
+func (r *Route) low() journal.Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.tr.low
+}
+
+func (r *Route) commit() {
+	if err := r.cfg.Reader.Commit(r.low()); err != nil && !errors.Is(err, journal.ErrClosed) {
+		r.noteErr(err)
+		r.cfg.Logger.Error("route cursor commit failed", "route", r.cfg.Name, "err", err)
+	}
+}
+
+func (r *Route) updateFull() {
+	if r.cfg.Policy != Block {
+		return
+	}
+	r.full.Store(r.cfg.Journal.BytesAfter(r.low()) > r.cfg.BacklogBytes)
+}
+
+// Full reports whether the route blocks new records: its policy is Block and
+// its backlog is over the bound. It is refreshed every CommitEvery.
+func (r *Route) Full() bool { return r.full.Load() }
+
+// Changed returns a channel closed at the route's next progress.
+func (r *Route) Changed() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.changed
+}
+
+// Flush waits until every record before seq has been delivered or
+// dead-lettered.
+func (r *Route) Flush(ctx context.Context, seq uint64) error {
+	for {
+		r.mu.Lock()
+		low, ch, stopped, rerr := r.tr.low, r.changed, r.stopped, r.readErr
+		r.mu.Unlock()
+		if low.Seq >= seq {
+			return nil
+		}
+		if rerr != nil {
+			return fmt.Errorf("route %s: %w", r.cfg.Name, rerr)
+		}
+		if stopped {
+			return fmt.Errorf("route %s: %w", r.cfg.Name, ErrStopped)
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("route %s: flush: %w", r.cfg.Name, ctx.Err())
+		}
+	}
+}
+
+// Stop ends delivery: in-flight sends are cancelled and stay undelivered in
+// the journal; the low-water mark is committed. Stop is idempotent.
+func (r *Route) Stop() error {
+	r.stopOnce.Do(func() {
+		r.cancel()
+		r.wg.Wait()
+		r.mu.Lock()
+		r.stopped = true
+		r.signal()
+		r.mu.Unlock()
+		r.commit()
+	})
+	return r.dead.close()
+}

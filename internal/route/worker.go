@@ -1,0 +1,167 @@
+package route
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+)
+
+// work delivers the items of one partition, in order, batching what is
+// already queued.
+func (r *Route) work(q chan Item) {
+	defer r.wg.Done()
+	batch := make([]Item, 0, r.cfg.BatchMax)
+	vals := make([]any, 0, r.cfg.BatchMax)
+	var linger *time.Timer
+	if r.cfg.Linger > 0 && r.cfg.BatchMax > 1 {
+		linger = time.NewTimer(time.Hour)
+		linger.Stop()
+		defer linger.Stop()
+	}
+	for {
+		it, ok := <-q
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], it)
+		size := it.Size
+		// Take what is already queued, then linger for more if asked.
+		lingering := false
+	fill:
+		for len(batch) < r.cfg.BatchMax && size < r.cfg.BatchBytes {
+			select {
+			case it, ok := <-q:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, it)
+				size += it.Size
+				continue
+			default:
+			}
+			if linger == nil {
+				break
+			}
+			if !lingering {
+				linger.Reset(r.cfg.Linger)
+				lingering = true
+			}
+			select {
+			case it, ok := <-q:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, it)
+				size += it.Size
+			case <-linger.C:
+				lingering = false
+				break fill
+			case <-r.ctx.Done():
+				return
+			}
+		}
+		if lingering && !linger.Stop() {
+			<-linger.C
+		}
+		if !r.deliver(batch, vals) {
+			return
+		}
+		clear(batch)
+	}
+}
+
+// deliver sends batch until every item is delivered or dead-lettered. It
+// returns false when the route is stopping; unsettled items then stay in the
+// journal for the next start.
+func (r *Route) deliver(batch []Item, vals []any) bool {
+	bo := &backoff.ExponentialBackOff{
+		InitialInterval:     r.cfg.Retry.Initial,
+		RandomizationFactor: r.cfg.Retry.Jitter,
+		Multiplier:          r.cfg.Retry.Multiplier,
+		MaxInterval:         r.cfg.Retry.Max,
+	}
+	bo.Reset()
+	first := time.Now()
+	attempts := 0
+	pending := batch
+	for {
+		attempts++
+		vals = vals[:0]
+		for _, it := range pending {
+			vals = append(vals, it.Value)
+		}
+		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.AttemptTimeout)
+		errs := r.cfg.Send(ctx, vals)
+		cancel()
+		if r.ctx.Err() != nil && errs != nil {
+			return false
+		}
+		var retry []Item
+		var wait time.Duration
+		var lastErr error
+		for i, it := range pending {
+			var err error
+			if errs != nil {
+				err = errs[i]
+			}
+			if err == nil {
+				r.delivered.Add(1)
+				r.ack(it.Seq)
+				continue
+			}
+			lastErr = err
+			permanent, kind, after := r.cfg.Classify(err)
+			if permanent {
+				if !r.bury(it, err, kind, attempts, first) {
+					return false
+				}
+				continue
+			}
+			wait = max(wait, after)
+			retry = append(retry, it)
+		}
+		if len(retry) == 0 {
+			return true
+		}
+		r.failed.Add(1)
+		r.noteErr(lastErr)
+		if r.cfg.Retry.MaxElapsed > 0 && time.Since(first) >= r.cfg.Retry.MaxElapsed {
+			err := fmt.Errorf("gave up after %d attempts over %s: %w", attempts, time.Since(first).Round(time.Millisecond), lastErr)
+			_, kind, _ := r.cfg.Classify(lastErr)
+			for _, it := range retry {
+				if !r.bury(it, err, kind, attempts, first) {
+					return false
+				}
+			}
+			return true
+		}
+		wait = max(wait, bo.NextBackOff())
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-r.ctx.Done():
+			t.Stop()
+			return false
+		}
+		r.retries.Add(1)
+		pending = retry
+	}
+}
+
+// bury writes it to the dead letters and settles it. It returns false when
+// the dead letters cannot be written: the item then stays undelivered.
+func (r *Route) bury(it Item, cause error, kind string, attempts int, first time.Time) bool {
+	dl := DeadLetter{Seq: it.Seq, Event: r.cfg.Marshal(it.Value), Error: cause.Error(), Kind: kind,
+		Attempts: attempts, First: first.UTC(), At: time.Now().UTC()}
+	if err := r.dead.add(dl); err != nil {
+		r.noteErr(err)
+		r.cfg.Logger.Error("route cannot write a dead letter; the event stays undelivered", "route", r.cfg.Name, "seq", it.Seq, "err", err)
+		return false
+	}
+	r.deadCount.Add(1)
+	r.cfg.Logger.Warn("event dead-lettered", "route", r.cfg.Name, "seq", it.Seq, "kind", kind, "attempts", attempts, "err", cause)
+	r.ack(it.Seq)
+	return true
+}

@@ -1,0 +1,101 @@
+// Package sessions projects the journal into per-session JSONL files and
+// reads them back.
+//
+// Layout: <dir>/<session id>/<first seq, 20 digits>.jsonl, one JSON object
+// per line:
+//
+//	{"timestamp":"2026-11-26T10:00:00.123456789Z","event":<data, byte for byte>,
+//	 "id":"…","seq":42,"session_id":"…","type":"…","meta":{…}}
+//
+// "timestamp" and "event" are the keys the original Python session logger
+// wrote, so its readers work on these files unchanged.
+package sessions
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/eventgate/eventgate/internal/record"
+)
+
+// Entry is one line of a session file.
+type Entry struct {
+	Seq       uint64            `json:"seq"`
+	ID        string            `json:"id"`
+	SessionID string            `json:"session_id"`
+	Type      string            `json:"type"`
+	Time      time.Time         `json:"timestamp"`
+	Data      json.RawMessage   `json:"event"`
+	Meta      map[string]string `json:"meta"`
+}
+
+// appendLine appends the session-file line of v at seq to dst.
+func appendLine(dst []byte, seq uint64, v *record.View) []byte {
+	dst = append(dst, `{"timestamp":"`...)
+	dst = time.Unix(0, v.TimeNanos).UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, `","event":`...)
+	if len(v.Data) == 0 {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, v.Data...)
+	}
+	dst = append(dst, `,"id":`...)
+	dst = appendString(dst, v.ID)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendUint(dst, seq, 10)
+	dst = append(dst, `,"session_id":`...)
+	dst = appendString(dst, v.Session)
+	dst = append(dst, `,"type":`...)
+	dst = appendString(dst, v.Type)
+	dst = append(dst, `,"meta":{`...)
+	first := true
+	v.EachMeta(func(k, val []byte) {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		dst = appendString(dst, val)
+	})
+	return append(dst, "}}\n"...)
+}
+
+func appendString(dst []byte, s []byte) []byte {
+	// strconv.Quote's escapes are not JSON's; encode by hand.
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for _, c := range s {
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}
+
+// lineMeta is the part of a line needed to place it: its seq and time.
+type lineMeta struct {
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"timestamp"`
+}
+
+func parseLineMeta(b []byte) (lineMeta, error) {
+	var m lineMeta
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("sessions: bad line: %w", err)
+	}
+	return m, nil
+}

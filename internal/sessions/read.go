@@ -1,0 +1,362 @@
+package sessions
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const fileExt = ".jsonl"
+
+func fileName(first uint64) string { return fmt.Sprintf("%020d%s", first, fileExt) }
+
+// listFiles returns the first seqs of a session's files, ascending.
+func listFiles(dir string) ([]uint64, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sessions: list %s: %w", filepath.Base(dir), err)
+	}
+	var out []uint64
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), fileExt)
+		if !ok || e.IsDir() {
+			continue
+		}
+		n, err := strconv.ParseUint(name, 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Info summarizes one session.
+type Info struct {
+	ID    string
+	First time.Time // time of the first event
+	Last  time.Time // time of the last event
+	Count int       // events recorded
+	Bytes int64     // size of its files
+}
+
+// Store reads the session files under a directory. It is safe for
+// concurrent use, also while a Projector writes.
+type Store struct {
+	dir   string
+	valid func(string) error
+
+	mu     sync.Mutex
+	counts map[string]countCache // file path → line count at a size
+}
+
+type countCache struct {
+	size  int64
+	lines int
+}
+
+// NewStore returns a Store for dir. valid filters directory names that are
+// not session ids (such as the .eventgate directory).
+func NewStore(dir string, valid func(string) error) *Store {
+	return &Store{dir: dir, valid: valid, counts: make(map[string]countCache)}
+}
+
+// List returns every session, newest (by last event) first.
+func (s *Store) List(ctx context.Context) ([]Info, error) {
+	ents, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sessions: list: %w", err)
+	}
+	var out []Info
+	for _, e := range ents {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if !e.IsDir() || s.valid(e.Name()) != nil {
+			continue
+		}
+		info, ok, err := s.Info(e.Name())
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, info)
+		}
+	}
+	slices.SortFunc(out, func(a, b Info) int {
+		if c := b.Last.Compare(a.Last); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// Info summarizes session id; ok is false when it has no events.
+func (s *Store) Info(id string) (Info, bool, error) {
+	if err := s.valid(id); err != nil {
+		return Info{}, false, err
+	}
+	dir := filepath.Join(s.dir, id)
+	files, err := listFiles(dir)
+	if err != nil || len(files) == 0 {
+		return Info{}, false, err
+	}
+	info := Info{ID: id}
+	for i, first := range files {
+		path := filepath.Join(dir, fileName(first))
+		n, size, err := s.countLines(path)
+		if err != nil {
+			return Info{}, false, err
+		}
+		info.Count += n
+		info.Bytes += size
+		if i == 0 && n > 0 {
+			if info.First, err = firstTime(path); err != nil {
+				return Info{}, false, err
+			}
+		}
+	}
+	for i := len(files) - 1; i >= 0 && info.Last.IsZero(); i-- {
+		path := filepath.Join(dir, fileName(files[i]))
+		f, err := os.Open(path)
+		if err != nil {
+			return Info{}, false, fmt.Errorf("sessions: open %s: %w", id, err)
+		}
+		fi, _ := f.Stat()
+		line, start, err := lastLine(f, fi.Size())
+		_ = f.Close()
+		if err != nil {
+			return Info{}, false, err
+		}
+		if start >= 0 && len(line) > 0 && line[len(line)-1] == '\n' {
+			if m, err := parseLineMeta(line); err == nil {
+				info.Last = m.Time
+			}
+		}
+	}
+	if info.Count == 0 {
+		return Info{}, false, nil
+	}
+	return info, true, nil
+}
+
+// countLines counts the whole lines of path, caching by size: files only grow
+// by whole lines, so a cached count at a smaller size is extended.
+func (s *Store) countLines(path string) (int, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sessions: open %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	s.mu.Lock()
+	c, ok := s.counts[path]
+	s.mu.Unlock()
+	var from int64
+	lines := 0
+	if ok && c.size <= fi.Size() {
+		from, lines = c.size, c.lines
+	}
+	if from < fi.Size() {
+		buf := make([]byte, 256<<10)
+		off := from
+		last := from
+		for off < fi.Size() {
+			n, err := f.ReadAt(buf[:min(int64(len(buf)), fi.Size()-off)], off)
+			for i, c := range buf[:n] {
+				if c == '\n' {
+					lines++
+					last = off + int64(i) + 1
+				}
+			}
+			off += int64(n)
+			if err != nil && !errors.Is(err, io.EOF) {
+				return 0, 0, err
+			}
+			if n == 0 {
+				break
+			}
+		}
+		s.mu.Lock()
+		s.counts[path] = countCache{size: last, lines: lines}
+		s.mu.Unlock()
+	}
+	return lines, fi.Size(), nil
+}
+
+func firstTime(path string) (time.Time, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		return time.Time{}, nil
+	}
+	m, err := parseLineMeta(line)
+	return m.Time, err
+}
+
+// Filter selects entries of one session. Zero fields select everything.
+type Filter struct {
+	Type     string
+	Since    time.Time // inclusive
+	Until    time.Time // exclusive
+	AfterSeq uint64
+	Limit    int
+}
+
+func (f *Filter) match(e *Entry) bool {
+	if e.Seq <= f.AfterSeq {
+		return false
+	}
+	if f.Type != "" && e.Type != f.Type {
+		return false
+	}
+	if !f.Since.IsZero() && e.Time.Before(f.Since) {
+		return false
+	}
+	if !f.Until.IsZero() && !e.Time.Before(f.Until) {
+		return false
+	}
+	return true
+}
+
+// Read returns session id's entries that match f, in seq order.
+func (s *Store) Read(ctx context.Context, id string, f Filter) ([]Entry, error) {
+	var out []Entry
+	err := s.Scan(ctx, id, f, func(e Entry) error {
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+var errStop = errors.New("stop")
+
+// Scan calls fn for each of session id's entries that match f, in seq order.
+// Lines that are not yet complete are not returned.
+func (s *Store) Scan(ctx context.Context, id string, f Filter, fn func(Entry) error) error {
+	if err := s.valid(id); err != nil {
+		return err
+	}
+	dir := filepath.Join(s.dir, id)
+	files, err := listFiles(dir)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for i, first := range files {
+		// Skip whole files that end at or before AfterSeq.
+		if i+1 < len(files) && files[i+1] <= f.AfterSeq+1 {
+			continue
+		}
+		err := scanFile(filepath.Join(dir, fileName(first)), func(line []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var e Entry
+			if err := json.Unmarshal(line, &e); err != nil {
+				return fmt.Errorf("sessions: %s/%s: %w", id, fileName(first), err)
+			}
+			if !f.match(&e) {
+				return nil
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+			n++
+			if f.Limit > 0 && n >= f.Limit {
+				return errStop
+			}
+			return nil
+		})
+		if errors.Is(err, errStop) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func scanFile(path string, fn func(line []byte) error) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sessions: open %s: %w", path, err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 256<<10)
+	for {
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A long line: gather it whole.
+			full := bytes.Clone(line)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = r.ReadSlice('\n')
+				full = append(full, line...)
+			}
+			line = full
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil // a partial last line is still being written
+			}
+			return fmt.Errorf("sessions: read %s: %w", path, err)
+		}
+		if err := fn(line); err != nil {
+			return err
+		}
+	}
+}
+
+// Delete removes session id's files.
+func (s *Store) Delete(id string) error {
+	if err := s.valid(id); err != nil {
+		return err
+	}
+	dir := filepath.Join(s.dir, id)
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("sessions: delete %s: %w", id, err)
+	}
+	s.mu.Lock()
+	for p := range s.counts {
+		if filepath.Dir(p) == dir {
+			delete(s.counts, p)
+		}
+	}
+	s.mu.Unlock()
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("sessions: delete %s: %w", id, err)
+	}
+	return nil
+}

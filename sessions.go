@@ -1,0 +1,128 @@
+package eventgate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/eventgate/eventgate/internal/sessions"
+)
+
+// ErrNoSession is matched by errors about a session that has no events.
+var ErrNoSession = errors.New("eventgate: no such session")
+
+// SessionInfo summarizes one session's recorded events.
+type SessionInfo struct {
+	ID    string    `json:"id"`
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
+	Count int       `json:"count"`
+	Bytes int64     `json:"bytes"`
+}
+
+// StoredEvent is an event as its session file holds it, with its journal seq.
+type StoredEvent struct {
+	Seq uint64 `json:"seq"`
+	Event
+}
+
+// EventFilter selects events of one session. Zero fields select everything.
+type EventFilter struct {
+	Type     string    // only this type
+	Since    time.Time // at or after
+	Until    time.Time // before
+	AfterSeq uint64    // only seqs greater than this
+	Limit    int       // at most this many (0 = all)
+}
+
+// Sessions lists every session with its first and last event time and event
+// count, newest first.
+func (g *Gateway) Sessions(ctx context.Context) ([]SessionInfo, error) {
+	infos, err := g.st.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SessionInfo, len(infos))
+	for i, in := range infos {
+		out[i] = SessionInfo(in)
+	}
+	return out, nil
+}
+
+// Session summarizes one session; the error matches ErrNoSession when it has
+// no events.
+func (g *Gateway) Session(id string) (SessionInfo, error) {
+	in, ok, err := g.st.Info(id)
+	if err != nil {
+		return SessionInfo{}, err
+	}
+	if !ok {
+		return SessionInfo{}, fmt.Errorf("%w: %s", ErrNoSession, quoteForError(id))
+	}
+	return SessionInfo(in), nil
+}
+
+// Events returns session id's events that match f, in order. Events logged
+// but not yet written to the session file (see Flush) are not included.
+func (g *Gateway) Events(ctx context.Context, id string, f EventFilter) ([]StoredEvent, error) {
+	var out []StoredEvent
+	err := g.st.Scan(ctx, id, sessions.Filter(f), func(e sessions.Entry) error {
+		out = append(out, storedEvent(e))
+		return nil
+	})
+	return out, err
+}
+
+func storedEvent(e sessions.Entry) StoredEvent {
+	meta := e.Meta
+	if len(meta) == 0 {
+		meta = nil
+	}
+	return StoredEvent{Seq: e.Seq, Event: Event{ID: e.ID, SessionID: e.SessionID, Type: e.Type,
+		Time: e.Time, Data: e.Data, Meta: meta}}
+}
+
+// Follow calls fn for each event of session id with a seq greater than
+// afterSeq, in order, as they are written to the session file, until ctx ends
+// (it then returns ctx.Err()) or fn returns an error (returned as is).
+func (g *Gateway) Follow(ctx context.Context, id string, afterSeq uint64, fn func(StoredEvent) error) error {
+	if err := ValidateSessionID(id); err != nil {
+		return err
+	}
+	last := afterSeq
+	for {
+		changed := g.proj.Changed()
+		err := g.st.Scan(ctx, id, sessions.Filter{AfterSeq: last}, func(e sessions.Entry) error {
+			last = e.Seq
+			return fn(storedEvent(e))
+		})
+		if err != nil {
+			return err
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// DeleteSession removes session id's files. Events of the session still in
+// flight may recreate it.
+func (g *Gateway) DeleteSession(id string) error {
+	if err := ValidateSessionID(id); err != nil {
+		return err
+	}
+	if err := g.proj.Forget(id); err != nil {
+		return err
+	}
+	if err := g.st.Delete(id); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: %s", ErrNoSession, quoteForError(id))
+		}
+		return err
+	}
+	return nil
+}
