@@ -96,28 +96,35 @@ func decodeMeta(s string) (map[string]string, error) {
 }
 
 // ParseTimestamp reads Unix seconds with an optional fraction ("1718040000",
-// "1718040000.123456", or any finite float strconv accepts) as a UTC time.
-// Plain decimal forms are read exactly, to the nanosecond.
+// "1718040000.123456", or any finite float strconv accepts) as a UTC time
+// within years 1 to 9999. Plain decimal forms are read exactly, to the
+// nanosecond.
 func ParseTimestamp(s string) (time.Time, error) {
 	if t, ok := parseDecimalSeconds(s); ok {
 		return t, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e15 {
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < minUnixSeconds || f > maxUnixSeconds {
 		return time.Time{}, fmt.Errorf("timestamp %q is not a number of seconds", s)
 	}
 	sec := math.Floor(f)
 	return time.Unix(int64(sec), int64((f-sec)*1e9)).UTC(), nil
 }
 
+// The range of times RFC 3339 can write: years 1 to 9999.
+const (
+	minUnixSeconds = -62135596800
+	maxUnixSeconds = 253402300799
+)
+
 // parseDecimalSeconds reads "digits[.digits]" with at most nine decimals.
 func parseDecimalSeconds(s string) (time.Time, bool) {
 	intPart, frac, hasFrac := strings.Cut(s, ".")
-	if !allDigits(intPart) || len(intPart) > 15 {
+	if !allDigits(intPart) || len(intPart) > 12 {
 		return time.Time{}, false
 	}
 	sec, err := strconv.ParseInt(intPart, 10, 64)
-	if err != nil {
+	if err != nil || sec > maxUnixSeconds {
 		return time.Time{}, false
 	}
 	var nsec int64
