@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,7 +30,7 @@ type BatchStats struct {
 	Abandoned uint64 // events dropped from a batch because their Send's ctx had ended
 }
 
-// BatchOption configures Batch. WithClock is also a BatchOption.
+// BatchOption configures Batch. WithClock and WithName are also BatchOptions.
 type BatchOption interface{ applyBatch(*batchConfig) }
 
 type batchOptionFunc func(*batchConfig)
@@ -38,6 +39,8 @@ func (f batchOptionFunc) applyBatch(c *batchConfig) { f(c) }
 
 func (o ClockOption) applyBatch(c *batchConfig) { c.clock = o.clock() }
 
+func (o NameOption) applyBatch(c *batchConfig) { c.name = o.name }
+
 type batchConfig struct {
 	maxCount       int
 	maxBytes       int
@@ -45,6 +48,7 @@ type batchConfig struct {
 	flushers       int
 	memberParallel int
 	clock          Clock
+	name           string
 }
 
 // Batch defaults.
@@ -113,7 +117,8 @@ func WithMemberConcurrency(n int) BatchOption {
 //     cancelled, so wrap next in Timeout to bound how long Close can take.
 //
 // Batch starts its sending goroutines at once; call Close to stop them.
-// Connect is forwarded to next. The name is "batch(<next>)".
+// Connect is forwarded to next. The name is "batch(<next>)" unless WithName
+// gives another.
 func Batch(next eventgate.Transport, opts ...BatchOption) BatchTransport {
 	cfg := batchConfig{
 		maxCount:       DefaultBatchMaxCount,
@@ -130,7 +135,7 @@ func Batch(next eventgate.Transport, opts ...BatchOption) BatchTransport {
 	}
 	b := &batcher{
 		next: next,
-		name: "batch(" + nameOf(next) + ")",
+		name: cmp.Or(cfg.name, "batch("+nameOf(next)+")"),
 		cfg:  cfg,
 		in:   make(chan *batchReq, cfg.maxCount),
 	}
@@ -190,6 +195,10 @@ func (b *batcher) Stats() BatchStats {
 // acknowledged, returning ev's own result.
 func (b *batcher) Send(ctx context.Context, ev *eventgate.Event) error {
 	b.sends.Add(1)
+	if ctx.Err() != nil {
+		b.failed.Add(1)
+		return b.ctxError(ctx, "before the event was queued; it was not delivered")
+	}
 	r, _ := b.pool.Get().(*batchReq)
 	if r == nil {
 		r = &batchReq{done: make(chan error, 1)}

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -62,7 +63,8 @@ type BreakerStats struct {
 	Opened    uint64 // times the breaker opened
 }
 
-// BreakerOption configures CircuitBreaker. WithClock is also a BreakerOption.
+// BreakerOption configures CircuitBreaker. WithClock and WithName are also
+// BreakerOptions.
 type BreakerOption interface{ applyBreaker(*breakerConfig) }
 
 type breakerOptionFunc func(*breakerConfig)
@@ -70,6 +72,8 @@ type breakerOptionFunc func(*breakerConfig)
 func (f breakerOptionFunc) applyBreaker(c *breakerConfig) { f(c) }
 
 func (o ClockOption) applyBreaker(c *breakerConfig) { c.clock = o.clock() }
+
+func (o NameOption) applyBreaker(c *breakerConfig) { c.name = o.name }
 
 type breakerConfig struct {
 	consecutive int
@@ -80,6 +84,7 @@ type breakerConfig struct {
 	probes      int
 	onChange    func(name string, from, to BreakerState)
 	clock       Clock
+	name        string
 }
 
 // Circuit breaker defaults. The consecutive-failure threshold and the open
@@ -165,7 +170,8 @@ func WithOnStateChange(f func(name string, from, to BreakerState)) BreakerOption
 // does not expose when the open period ends (needed for the RetryAfter hint)
 // and ties the number of probes to the successes needed to close.
 //
-// Connect and Close are forwarded to next. The name is "breaker(<next>)".
+// Connect and Close are forwarded to next. The name is "breaker(<next>)"
+// unless WithName gives another.
 func CircuitBreaker(next eventgate.Transport, opts ...BreakerOption) BreakerTransport {
 	cfg := breakerConfig{
 		consecutive: DefaultBreakerConsecutiveFailures,
@@ -179,7 +185,7 @@ func CircuitBreaker(next eventgate.Transport, opts ...BreakerOption) BreakerTran
 		}
 	}
 	b := &breaker{next: next, cfg: cfg}
-	b.name = "breaker(" + nameOf(next) + ")"
+	b.name = cmp.Or(cfg.name, "breaker("+nameOf(next)+")")
 	b.errBusy = eventgate.NewError(b.name, eventgate.KindCircuitOpen, errors.New("breaker: half-open, probes already in flight"))
 	if cfg.window > 0 {
 		b.window.init(cfg.window, cfg.clock.Now())

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/eventgate/eventgate"
@@ -19,7 +20,7 @@ type FallbackTransport interface {
 	Stats() []ChildStats
 }
 
-// FallbackOption configures Fallback.
+// FallbackOption configures Fallback. WithName is also a FallbackOption.
 type FallbackOption interface{ applyFallback(*fallbackConfig) }
 
 type fallbackOptionFunc func(*fallbackConfig)
@@ -28,7 +29,10 @@ func (f fallbackOptionFunc) applyFallback(c *fallbackConfig) { f(c) }
 
 type fallbackConfig struct {
 	onDelivered func(ev *eventgate.Event, index int, name string)
+	name        string
 }
+
+func (o NameOption) applyFallback(c *fallbackConfig) { c.name = o.name }
 
 // WithOnDelivered registers f, called after each event was accepted, with the
 // index (0 = the primary) and name of the child that accepted it (default:
@@ -57,8 +61,9 @@ func WithOnDelivered(f func(ev *eventgate.Event, index int, name string)) Fallba
 // indexes refer to the caller's slice.
 //
 // Connect connects every child and succeeds when at least one did. Close
-// closes every child. The name is "fallback(<child>,<child>,…)". Fallback
-// panics when given no children or a nil one.
+// closes every child. The name is "fallback(<child>,<child>,…)" unless
+// WithName gives another. Fallback panics when given no children or a nil
+// one.
 func Fallback(children []eventgate.Transport, opts ...FallbackOption) FallbackTransport {
 	checkChildren("Fallback", children)
 	var cfg fallbackConfig
@@ -67,7 +72,7 @@ func Fallback(children []eventgate.Transport, opts ...FallbackOption) FallbackTr
 			o.applyFallback(&cfg)
 		}
 	}
-	f := &fallback{group: newGroup("fallback", children), cfg: cfg}
+	f := &fallback{group: newGroup("fallback", cfg.name, children), cfg: cfg}
 	if bss, ok := batchSenders(children); ok {
 		return &fallbackBatch{fallback: f, bss: bss}
 	}
@@ -147,14 +152,42 @@ func (f *fallbackBatch) SendBatch(ctx context.Context, evs []*eventgate.Event) e
 	if f.closed.Load() {
 		return f.errClosed
 	}
+	// While children fail the whole batch with one error, the batch moves on
+	// whole, and fails whole.
+	var (
+		wholeErrs []error // each child's whole-batch error
+		err       error
+		i         int
+	)
+	for ; i < len(f.bss); i++ {
+		err = f.bss[i].SendBatch(ctx, evs)
+		if err == nil || asBatchError(err) != nil {
+			break
+		}
+		for range evs {
+			f.count(i, err)
+		}
+		if !eventgate.Retryable(err) {
+			return err // refused for good; nothing was delivered
+		}
+		if wholeErrs == nil {
+			wholeErrs = make([]error, len(f.children))
+		}
+		wholeErrs[i] = err
+		if ctx.Err() != nil {
+			return f.allFailed(ctx, wholeErrs)
+		}
+	}
+	if i == len(f.bss) {
+		return f.allFailed(ctx, wholeErrs)
+	}
+	// Child i answered member by member: from here members part ways.
 	var (
 		final   map[int]error   // index in evs → its final error
 		tried   map[int][]error // index in evs → each child's error so far
 		pending = identity(len(evs))
-		cur     = evs
 	)
-	for i, bs := range f.bss {
-		err := bs.SendBatch(ctx, cur)
+	for {
 		be := asBatchError(err)
 		var next []int
 		for k, orig := range pending {
@@ -172,7 +205,11 @@ func (f *fallbackBatch) SendBatch(ctx context.Context, evs []*eventgate.Event) e
 					tried = make(map[int][]error)
 				}
 				if tried[orig] == nil {
-					tried[orig] = make([]error, len(f.children))
+					if wholeErrs != nil {
+						tried[orig] = slices.Clone(wholeErrs)
+					} else {
+						tried[orig] = make([]error, len(f.children))
+					}
 				}
 				tried[orig][i] = e
 				next = append(next, orig)
@@ -182,10 +219,10 @@ func (f *fallbackBatch) SendBatch(ctx context.Context, evs []*eventgate.Event) e
 			return batchResult(final)
 		}
 		pending = next
-		if ctx.Err() != nil {
+		if i++; i == len(f.bss) || ctx.Err() != nil {
 			break
 		}
-		cur = pick(evs, pending)
+		err = f.bss[i].SendBatch(ctx, pick(evs, pending))
 	}
 	for _, orig := range pending {
 		final = failOne(final, orig, f.allFailed(ctx, tried[orig]))

@@ -3,7 +3,6 @@ package transport_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -175,13 +174,28 @@ func TestFallbackSendBatch(t *testing.T) {
 		t.Errorf("delivered %v, want %v", by, want)
 	}
 
-	// Every child failing a member: its error names each child.
-	all := transport.Fallback([]eventgate.Transport{s, newFakeBatch("u", func(context.Context, []*eventgate.Event, int) error { return connErr("u down") })})
+	// Every child failing the whole batch: one error naming each child.
+	u := newFakeBatch("u", func(context.Context, []*eventgate.Event, int) error { return connErr("u down") })
+	all := transport.Fallback([]eventgate.Transport{s, u})
 	err = all.(eventgate.BatchSender).SendBatch(context.Background(), evs(2))
-	if !errors.As(err, &be) || len(be.Failed) != 2 {
-		t.Fatalf("got %v, want both members failed", err)
+	if errors.As(err, &be) || !errors.Is(err, eventgate.ErrConnection) {
+		t.Fatalf("got %v, want one connection error for the whole batch", err)
 	}
-	if msg := fmt.Sprint(be.Failed[0]); !strings.Contains(msg, "s: ") || !strings.Contains(msg, "u: ") {
-		t.Errorf("member error %q does not name both children", msg)
+	if msg := err.Error(); !strings.Contains(msg, "s: ") || !strings.Contains(msg, "u: ") {
+		t.Errorf("error %q does not name both children", msg)
+	}
+
+	// A whole failure then a partial one: the member left over carries both
+	// children's errors, at its own index.
+	v := newFakeBatch("v", func(context.Context, []*eventgate.Event, int) error {
+		return &eventgate.BatchError{Failed: map[int]error{1: connErr("v1")}}
+	})
+	mixed := transport.Fallback([]eventgate.Transport{u, v})
+	err = mixed.(eventgate.BatchSender).SendBatch(context.Background(), evs(3))
+	if !errors.As(err, &be) || len(be.Failed) != 1 || be.Failed[1] == nil {
+		t.Fatalf("got %v, want member 1 failed", err)
+	}
+	if msg := be.Failed[1].Error(); !strings.Contains(msg, "u down") || !strings.Contains(msg, "v1") {
+		t.Errorf("member error %q does not carry both children's errors", msg)
 	}
 }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,7 +32,7 @@ type ChildStats struct {
 	Skipped   uint64 // events not given to the child because its breaker was open (RoundRobin)
 }
 
-// MultiOption configures Multi.
+// MultiOption configures Multi. WithName is also a MultiOption.
 type MultiOption interface{ applyMulti(*multiConfig) }
 
 type multiOptionFunc func(*multiConfig)
@@ -40,7 +41,10 @@ func (f multiOptionFunc) applyMulti(c *multiConfig) { f(c) }
 
 type multiConfig struct {
 	need int // successes needed; 0 means all
+	name string
 }
+
+func (o NameOption) applyMulti(c *multiConfig) { c.name = o.name }
 
 // RequireAll makes a Multi Send succeed only when every child accepted the
 // event. This is the default.
@@ -79,7 +83,7 @@ func RequireAtLeast(n int) MultiOption {
 //
 // Connect connects every child concurrently and succeeds by the same rule.
 // Close closes every child and joins their errors. The name is
-// "multi(<child>,<child>,…)". Multi panics when given no children or a nil
+// "multi(<child>,<child>,…)" unless WithName gives another. Multi panics when given no children or a nil
 // one.
 func Multi(children []eventgate.Transport, opts ...MultiOption) MultiTransport {
 	checkChildren("Multi", children)
@@ -89,7 +93,7 @@ func Multi(children []eventgate.Transport, opts ...MultiOption) MultiTransport {
 			o.applyMulti(&cfg)
 		}
 	}
-	m := &multi{group: newGroup("multi", children)}
+	m := &multi{group: newGroup("multi", cfg.name, children)}
 	m.need = len(children)
 	if cfg.need > 0 {
 		m.need = min(cfg.need, len(children))
@@ -140,8 +144,18 @@ func (m *multiBatch) SendBatch(ctx context.Context, evs []*eventgate.Event) erro
 	results := make([]error, len(m.children))
 	m.each(func(i int) { results[i] = m.bss[i].SendBatch(ctx, evs) })
 	bes := make([]*eventgate.BatchError, len(results))
+	whole := true // every child's result applies to the whole batch
 	for i, err := range results {
 		bes[i] = asBatchError(err)
+		whole = whole && bes[i] == nil
+	}
+	if whole {
+		for i, err := range results {
+			for range evs {
+				m.count(i, err)
+			}
+		}
+		return m.judge("send", results)
 	}
 	var failed map[int]error
 	errs := make([]error, len(m.children))
@@ -208,7 +222,7 @@ type childCounters struct {
 	_                          [40]byte // keep children's counters on separate cache lines
 }
 
-func newGroup(kind string, children []eventgate.Transport) *group {
+func newGroup(kind, name string, children []eventgate.Transport) *group {
 	g := &group{
 		children: children,
 		names:    make([]string, len(children)),
@@ -217,7 +231,7 @@ func newGroup(kind string, children []eventgate.Transport) *group {
 	for i, c := range children {
 		g.names[i] = nameOf(c)
 	}
-	g.name = kind + "(" + strings.Join(g.names, ",") + ")"
+	g.name = cmp.Or(name, kind+"("+strings.Join(g.names, ",")+")")
 	g.errClosed = eventgate.NewError(g.name, eventgate.KindClosed, errors.New(kind+": transport closed"))
 	return g
 }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,7 +35,7 @@ type RetryStats struct {
 	Exhausted uint64 // calls that failed because the attempts ran out
 }
 
-// RetryOption configures Retry. WithClock is also a RetryOption.
+// RetryOption configures Retry. WithClock and WithName are also RetryOptions.
 type RetryOption interface{ applyRetry(*retryConfig) }
 
 type retryOptionFunc func(*retryConfig)
@@ -43,6 +44,8 @@ func (f retryOptionFunc) applyRetry(c *retryConfig) { f(c) }
 
 func (o ClockOption) applyRetry(c *retryConfig) { c.clock = o.clock() }
 
+func (o NameOption) applyRetry(c *retryConfig) { c.name = o.name }
+
 type retryConfig struct {
 	maxAttempts int
 	initial     time.Duration
@@ -50,6 +53,7 @@ type retryConfig struct {
 	multiplier  float64
 	jitter      float64
 	clock       Clock
+	name        string
 }
 
 // Retry defaults, taken from the original specification's RetryTransport,
@@ -121,7 +125,8 @@ func WithJitter(j float64) RetryOption {
 // *eventgate.BatchError), and reports the members that finally failed in a
 // *eventgate.BatchError whose indexes refer to the caller's slice.
 //
-// Connect and Close are forwarded to next. The name is "retry(<next>)".
+// Connect and Close are forwarded to next. The name is "retry(<next>)"
+// unless WithName gives another.
 func Retry(next eventgate.Transport, opts ...RetryOption) RetryTransport {
 	cfg := retryConfig{
 		maxAttempts: DefaultRetryMaxAttempts,
@@ -138,7 +143,7 @@ func Retry(next eventgate.Transport, opts ...RetryOption) RetryTransport {
 	}
 	cfg.max = max(cfg.max, cfg.initial)
 	r := &retrying{next: next, cfg: cfg, done: make(chan struct{})}
-	r.name = "retry(" + nameOf(next) + ")"
+	r.name = cmp.Or(cfg.name, "retry("+nameOf(next)+")")
 	r.errClosed = eventgate.NewError(r.name, eventgate.KindClosed, errors.New("retry: transport closed"))
 	if bs, ok := next.(eventgate.BatchSender); ok {
 		return &retryingBatch{retrying: r, bs: bs}
@@ -386,6 +391,11 @@ func (r *retryingBatch) retryBatch(ctx context.Context, evs []*eventgate.Event, 
 			bo = r.newBackOff()
 		}
 		if why := r.pause(ctx, bo, hint, attempt); why != proceed {
+			if len(retry) == len(evs) && be == nil {
+				// Nothing was delivered and the batch failed as a whole:
+				// say so with one error.
+				return r.stopError(ctx, why, attempt, err)
+			}
 			for k, orig := range retry {
 				final = failOne(final, orig, r.stopError(ctx, why, attempt, lasts[k]))
 			}

@@ -21,7 +21,7 @@ type RoundRobinTransport interface {
 	Stats() []ChildStats
 }
 
-// RoundRobinOption configures RoundRobin.
+// RoundRobinOption configures RoundRobin. WithName is also a RoundRobinOption.
 type RoundRobinOption interface{ applyRoundRobin(*roundRobinConfig) }
 
 type roundRobinOptionFunc func(*roundRobinConfig)
@@ -30,7 +30,10 @@ func (f roundRobinOptionFunc) applyRoundRobin(c *roundRobinConfig) { f(c) }
 
 type roundRobinConfig struct {
 	affinity bool
+	name     string
 }
+
+func (o NameOption) applyRoundRobin(c *roundRobinConfig) { c.name = o.name }
 
 // WithSessionAffinity sends every event of a session to the same child, the
 // one chosen by a hash of its SessionID, so that the session's events reach
@@ -64,8 +67,9 @@ type breakerStater interface{ State() BreakerState }
 // WithSessionAffinity, each member to its session's child, concurrently.
 //
 // Connect connects every child and succeeds when at least one did. Close
-// closes every child. The name is "roundrobin(<child>,<child>,…)".
-// RoundRobin panics when given no children or a nil one.
+// closes every child. The name is "roundrobin(<child>,<child>,…)" unless
+// WithName gives another. RoundRobin panics when given no children or a nil
+// one.
 func RoundRobin(children []eventgate.Transport, opts ...RoundRobinOption) RoundRobinTransport {
 	checkChildren("RoundRobin", children)
 	var cfg roundRobinConfig
@@ -74,7 +78,7 @@ func RoundRobin(children []eventgate.Transport, opts ...RoundRobinOption) RoundR
 			o.applyRoundRobin(&cfg)
 		}
 	}
-	rr := &roundRobin{group: newGroup("roundrobin", children), cfg: cfg}
+	rr := &roundRobin{group: newGroup("roundrobin", cfg.name, children), cfg: cfg}
 	rr.staters = make([]breakerStater, len(children))
 	for i, c := range children {
 		rr.staters[i], _ = c.(breakerStater)
@@ -177,6 +181,7 @@ func (rr *roundRobinBatch) sendBatchBySession(ctx context.Context, evs []*eventg
 		parts[i] = append(parts[i], j)
 	}
 	errs := make([]error, len(evs))
+	partErrs := make([]error, len(rr.children))
 	var wg sync.WaitGroup
 	for i, idx := range parts {
 		wg.Go(func() {
@@ -185,6 +190,7 @@ func (rr *roundRobinBatch) sendBatchBySession(ctx context.Context, evs []*eventg
 				sub = pick(evs, idx)
 			}
 			err := rr.bss[i].SendBatch(ctx, sub)
+			partErrs[i] = err
 			be := asBatchError(err)
 			for k, j := range idx {
 				errs[j] = memberError(err, be, k)
@@ -193,6 +199,28 @@ func (rr *roundRobinBatch) sendBatchBySession(ctx context.Context, evs []*eventg
 		})
 	}
 	wg.Wait()
+	// When every part failed as a whole, so did the batch: one error.
+	ce := newChildErrors(rr.names, partErrs)
+	if len(ce) == len(parts) && len(ce) > 0 {
+		whole := true
+		for _, c := range ce {
+			whole = whole && asBatchError(c.err) == nil
+		}
+		if whole && len(ce) == 1 {
+			return ce[0].err
+		}
+		if whole {
+			retryable := false
+			for _, c := range ce {
+				retryable = retryable || eventgate.Retryable(c.err)
+			}
+			return &eventgate.TransportError{
+				Transport: rr.name,
+				Kind:      ce.kind(retryable),
+				Err:       fmt.Errorf("roundrobin: every part of the batch failed: %w", ce),
+			}
+		}
+	}
 	return batchFromErrs(errs)
 }
 

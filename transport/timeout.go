@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -30,14 +31,27 @@ type TimeoutTransport interface {
 // call that ignores its deadline.
 //
 // d <= 0 means no deadline. Close is forwarded to next. The name is
-// "timeout(<next>)".
-func Timeout(next eventgate.Transport, d time.Duration) TimeoutTransport {
-	t := &timeout{next: next, d: d, name: "timeout(" + nameOf(next) + ")"}
+// "timeout(<next>)" unless WithName gives another.
+func Timeout(next eventgate.Transport, d time.Duration, opts ...TimeoutOption) TimeoutTransport {
+	var cfg timeoutConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyTimeout(&cfg)
+		}
+	}
+	t := &timeout{next: next, d: d, name: cmp.Or(cfg.name, "timeout("+nameOf(next)+")")}
 	if bs, ok := next.(eventgate.BatchSender); ok {
 		return &timeoutBatch{timeout: t, bs: bs}
 	}
 	return t
 }
+
+// TimeoutOption configures Timeout. The only one is WithName.
+type TimeoutOption interface{ applyTimeout(*timeoutConfig) }
+
+type timeoutConfig struct{ name string }
+
+func (o NameOption) applyTimeout(c *timeoutConfig) { c.name = o.name }
 
 type timeout struct {
 	next eventgate.Transport
