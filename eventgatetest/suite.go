@@ -81,8 +81,11 @@ func (f Features) concurrentSends() int {
 //     is accepted.
 //   - Connect: when the transport is an eventgate.Connector, Connect is
 //     idempotent and safe to call concurrently.
-//   - CancelledContext: Send with a cancelled context returns an error
-//     promptly, and the transport still works afterwards.
+//   - CancelledContext: Send (and SendBatch) with a cancelled context
+//     returns an error promptly (matching context.Canceled or an
+//     *eventgate.TransportError; a batch may instead fail every event with
+//     such an error in an *eventgate.BatchError), and the transport still
+//     works afterwards.
 //   - CloseFlushes: events whose Send returned nil are downstream after Close.
 //   - CloseThenSend: after Close, Send (and SendBatch) return an error
 //     matching eventgate.ErrClosed; a second Close returns nil.
