@@ -1,0 +1,189 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/eventgate/eventgate"
+)
+
+// sendUntilAccepted retries a retryable failure the way a delivery route
+// does, and returns a permanent one.
+func sendUntilAccepted(ctx context.Context, send func(context.Context) error) (retries int, err error) {
+	for {
+		err := send(ctx)
+		if err == nil {
+			return retries, nil
+		}
+		var be *eventgate.BatchError
+		if !eventgate.Retryable(err) || errors.As(err, &be) {
+			return retries, fmt.Errorf("permanent error: %w", err)
+		}
+		if ctx.Err() != nil {
+			return retries, fmt.Errorf("gave up: %w", err)
+		}
+		retries++
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// countingHandler counts the log records whose message contains substr.
+type countingHandler struct {
+	substr string
+	n      *atomic.Int64
+}
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countingHandler) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, h.substr) {
+		h.n.Add(1)
+	}
+	return nil
+}
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// terminate ends every backend of the transport's application name and
+// returns how many there were.
+func (o *observer) terminate(ctx context.Context, app string) (int, error) {
+	var n int
+	err := o.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&n)
+	return n, err
+}
+
+// TestReconnect terminates the transport's backends several times while
+// events flow, and checks that every event is stored exactly once (a
+// re-send is absorbed by ON CONFLICT) and in per-session order.
+func TestReconnect(t *testing.T) {
+	url := serverURL(t)
+	for _, mode := range []string{"Send", "SendBatch"} {
+		t.Run(mode, func(t *testing.T) {
+			o := newObserver(t, url)
+			cfg := testConfig(t, url, o)
+			cfg.MaxConns = 4
+			var internalRetries atomic.Int64
+			cfg.Logger = slog.New(countingHandler{"retrying on another connection", &internalRetries})
+			tr, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			if err := tr.Connect(ctx); err != nil {
+				t.Fatal(err)
+			}
+
+			const n, sessions, batch, cuts = 2000, 4, 50, 5
+			want := make([]*eventgate.Event, n)
+			for i := range want {
+				want[i] = newEvent(fmt.Sprintf("s%d", i%sessions), i)
+			}
+			progress := make(chan int, n)
+			done := make(chan int, 1)
+			var sendErr error
+			go func() {
+				retries := 0
+				defer func() { done <- retries }()
+				for i := 0; i < n; {
+					j := i + 1
+					if mode == "SendBatch" {
+						j = min(i+batch, n)
+					}
+					part := want[i:j]
+					r, err := sendUntilAccepted(ctx, func(ctx context.Context) error {
+						if mode == "SendBatch" {
+							return tr.SendBatch(ctx, part)
+						}
+						return tr.Send(ctx, part[0])
+					})
+					retries += r
+					if err != nil {
+						sendErr = fmt.Errorf("events %d..%d: %w", i, j-1, err)
+						return
+					}
+					i = j
+					progress <- i
+				}
+			}()
+			next, cut, terminated := n/(cuts+1), 0, 0
+			var retries int
+		wait:
+			for {
+				select {
+				case sent := <-progress:
+					if cut < cuts && sent >= next {
+						k, err := o.terminate(ctx, cfg.ApplicationName)
+						if err != nil {
+							t.Error(err)
+						}
+						terminated += k
+						cut++
+						next += n / (cuts + 1)
+					}
+				case retries = <-done:
+					break wait
+				}
+			}
+			if sendErr != nil {
+				t.Fatal(sendErr)
+			}
+			if cut != cuts || terminated < cuts {
+				t.Fatalf("%d cuts terminated %d backends: the outage did not happen as planned", cut, terminated)
+			}
+			t.Logf("%d cuts terminated %d backends; %d inserts retried inside the transport; %d sends failed and were retried",
+				cut, terminated, internalRetries.Load(), retries)
+			if internalRetries.Load()+int64(retries) == 0 {
+				t.Fatal("no insert failed: the terminations did not hit the transport's connections")
+			}
+			got, err := o.events(ctx, cfg.Table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkExactlyOnceInOrder(t, got, want)
+		})
+	}
+}
+
+// checkExactlyOnceInOrder checks that got holds each event of want exactly
+// once, with each session's events in want's order.
+func checkExactlyOnceInOrder(t *testing.T, got, want []*eventgate.Event) {
+	t.Helper()
+	count := map[string]int{}
+	for _, ev := range got {
+		count[ev.ID]++
+	}
+	missing, dup := 0, 0
+	for _, ev := range want {
+		switch c := count[ev.ID]; {
+		case c == 0:
+			missing++
+		case c > 1:
+			dup++
+		}
+	}
+	if missing > 0 || dup > 0 || len(got) != len(want) {
+		t.Fatalf("stored %d events for %d sent: %d missing, %d duplicated", len(got), len(want), missing, dup)
+	}
+	pos := map[string]int{}
+	for i, ev := range want {
+		pos[ev.ID] = i
+	}
+	last := map[string]int{}
+	for _, ev := range got {
+		p := pos[ev.ID]
+		if prev, ok := last[ev.SessionID]; ok && p < prev {
+			t.Fatalf("session %s out of order: event #%d stored after #%d", ev.SessionID, p, prev)
+		}
+		last[ev.SessionID] = p
+	}
+}
