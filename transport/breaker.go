@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eventgate/eventgate"
@@ -55,7 +56,7 @@ type BreakerTransport interface {
 // BreakerStats counts what a circuit breaker decided.
 type BreakerStats struct {
 	State     BreakerState
-	Requests  uint64 // calls passed to the wrapped transport
+	Requests  uint64 // calls passed to the wrapped transport that have returned
 	Successes uint64 // of those, accepted
 	Failures  uint64 // of those, failed retryably: the failures the breaker counts
 	Ignored   uint64 // of those, failed permanently or after the caller's ctx ended: not counted
@@ -202,17 +203,23 @@ type breaker struct {
 	cfg     breakerConfig
 	errBusy error
 
-	mu          sync.Mutex
-	state       BreakerState
-	gen         uint64 // bumped at every change of state
-	consecutive int
-	window      ratioWindow
-	openUntil   time.Time
-	probes      int // half-open: probes in flight
-	probesOK    int // half-open: probes that succeeded
-	stats       BreakerStats
-	changes     []stateChange // not yet reported to onChange
-	notifying   bool          // a goroutine is reporting changes
+	// word holds gen<<2 | state for the lock-free path: a closed breaker
+	// admits calls, and counts their successes, without taking mu. It is
+	// written only with mu held.
+	word        atomic.Uint64
+	consecutive atomic.Int64 // failures in a row while closed; written with mu held
+	successes   atomic.Uint64
+
+	mu        sync.Mutex
+	state     BreakerState
+	gen       uint64 // bumped at every change of state
+	window    ratioWindow
+	openUntil time.Time
+	probes    int // half-open: probes in flight
+	probesOK  int // half-open: probes that succeeded
+	stats     BreakerStats
+	changes   []stateChange // not yet reported to onChange
+	notifying bool          // a goroutine is reporting changes
 }
 
 type breakerBatch struct {
@@ -257,6 +264,8 @@ func (b *breaker) Stats() BreakerStats {
 	s := b.stats
 	s.State = b.state
 	b.mu.Unlock()
+	s.Successes = b.successes.Load()
+	s.Requests = s.Successes + s.Failures + s.Ignored
 	return s
 }
 
@@ -315,6 +324,13 @@ func batchOutcome(ctx context.Context, err error) outcome {
 // admit decides whether a call may pass, and returns the generation it was
 // admitted in.
 func (b *breaker) admit() (uint64, error) {
+	if w := b.word.Load(); BreakerState(w&3) == BreakerClosed {
+		return w >> 2, nil
+	}
+	return b.admitSlow()
+}
+
+func (b *breaker) admitSlow() (uint64, error) {
 	b.mu.Lock()
 	switch b.state {
 	case BreakerOpen:
@@ -340,7 +356,6 @@ func (b *breaker) admit() (uint64, error) {
 		}
 		b.probes++
 	}
-	b.stats.Requests++
 	gen := b.gen
 	b.unlock()
 	return gen, nil
@@ -350,10 +365,22 @@ var errBreakerOpen = errors.New("breaker: open, call refused without trying")
 
 // record counts the outcome of a call admitted in generation gen.
 func (b *breaker) record(gen uint64, o outcome) {
+	if o == success && b.cfg.window == 0 && b.word.Load() == gen<<2|uint64(BreakerClosed) {
+		// A success while closed only resets the failure count, if any.
+		b.successes.Add(1)
+		if b.consecutive.Load() != 0 {
+			b.mu.Lock()
+			if b.gen == gen {
+				b.consecutive.Store(0)
+			}
+			b.mu.Unlock()
+		}
+		return
+	}
 	b.mu.Lock()
 	switch o {
 	case success:
-		b.stats.Successes++
+		b.successes.Add(1)
 	case failure:
 		b.stats.Failures++
 	default:
@@ -393,11 +420,11 @@ func (b *breaker) recordClosed(o outcome) {
 		b.window.add(now, o == failure)
 	}
 	if o == success {
-		b.consecutive = 0
+		b.consecutive.Store(0)
 		return
 	}
-	b.consecutive++
-	if (b.cfg.consecutive > 0 && b.consecutive >= b.cfg.consecutive) ||
+	n := b.consecutive.Add(1)
+	if (b.cfg.consecutive > 0 && n >= int64(b.cfg.consecutive)) ||
 		(b.cfg.window > 0 && b.window.trips(b.cfg.ratio, b.cfg.minRequests)) {
 		if now.IsZero() {
 			now = b.cfg.clock.Now()
@@ -415,7 +442,9 @@ func (b *breaker) setState(to BreakerState, now time.Time) {
 	}
 	b.state = to
 	b.gen++
-	b.consecutive, b.probes, b.probesOK = 0, 0, 0
+	b.word.Store(b.gen<<2 | uint64(to))
+	b.consecutive.Store(0)
+	b.probes, b.probesOK = 0, 0
 	switch to {
 	case BreakerOpen:
 		b.openUntil = now.Add(b.cfg.openTimeout)
