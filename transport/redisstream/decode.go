@@ -97,7 +97,7 @@ func decodeMeta(s string) (map[string]string, error) {
 
 // ParseTimestamp reads Unix seconds with an optional fraction ("1718040000",
 // "1718040000.123456", or any finite float strconv accepts) as a UTC time
-// within years 1 to 9999. Plain decimal forms are read exactly, to the
+// within years 0 to 9999. Plain decimal forms are read exactly, to the
 // nanosecond.
 func ParseTimestamp(s string) (time.Time, error) {
 	if t, ok := parseDecimalSeconds(s); ok {
@@ -111,9 +111,9 @@ func ParseTimestamp(s string) (time.Time, error) {
 	return time.Unix(int64(sec), int64((f-sec)*1e9)).UTC(), nil
 }
 
-// The range of times RFC 3339 can write: years 1 to 9999.
+// The range of times RFC 3339 can write: years 0 to 9999.
 const (
-	minUnixSeconds = -62135596800
+	minUnixSeconds = -62167219200
 	maxUnixSeconds = 253402300799
 )
 
