@@ -404,8 +404,20 @@ func memberError(err error, be *eventgate.BatchError, i int) error {
 
 // asBatchError returns err's *eventgate.BatchError, or nil.
 func asBatchError(err error) *eventgate.BatchError {
+	if err == nil {
+		return nil
+	}
+	if be, ok := err.(*eventgate.BatchError); ok {
+		return be
+	}
+	return findBatchError(err)
+}
+
+// findBatchError looks for a *eventgate.BatchError in err's chain. It is kept
+// apart from asBatchError so that the common cases do not allocate.
+func findBatchError(err error) *eventgate.BatchError {
 	var be *eventgate.BatchError
-	if err != nil && errors.As(err, &be) {
+	if errors.As(err, &be) {
 		return be
 	}
 	return nil

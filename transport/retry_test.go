@@ -383,3 +383,27 @@ func TestRetrySendBatchOutcomes(t *testing.T) {
 		}
 	})
 }
+
+func TestRetryWaitsOutAnOpenBreaker(t *testing.T) {
+	// Retry over a CircuitBreaker on one clock: the breaker's refusal carries
+	// the time left until its probe, and Retry waits exactly that long.
+	clk := newFakeClock(true)
+	inner := newFake("inner", failN(3, connErr("down")))
+	b := transport.CircuitBreaker(inner, transport.WithClock(clk), transport.WithConsecutiveFailures(3), transport.WithOpenTimeout(time.Minute))
+	r := transport.Retry(b, transport.WithClock(clk), transport.WithJitter(0), transport.WithMaxAttempts(5))
+	defer r.Close()
+	if err := r.Send(context.Background(), ev("a", "s")); err != nil {
+		t.Fatal(err)
+	}
+	// Attempts 1-3 fail (the third opens the breaker); attempt 4 is refused
+	// 4s into the open minute; attempt 5 is the probe, and succeeds.
+	if w := clk.Waits(); !slices.Equal(w, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 56 * time.Second}) {
+		t.Errorf("waits %v, want [1s 2s 4s 56s]", w)
+	}
+	if inner.Calls() != 4 {
+		t.Errorf("inner called %d times, want 4", inner.Calls())
+	}
+	if s := b.Stats(); s.State != transport.BreakerClosed || s.Rejected != 1 || s.Opened != 1 {
+		t.Errorf("breaker stats %+v", s)
+	}
+}

@@ -102,10 +102,11 @@ func (t *timeout) bound(ctx context.Context) (context.Context, context.CancelFun
 	if t.d <= 0 {
 		return ctx, nil, false
 	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= t.d {
+	deadline := time.Now().Add(t.d)
+	if dl, ok := ctx.Deadline(); ok && !dl.After(deadline) {
 		return ctx, nil, false
 	}
-	tctx, cancel := context.WithTimeout(ctx, t.d)
+	tctx, cancel := context.WithDeadline(ctx, deadline)
 	return tctx, cancel, true
 }
 
