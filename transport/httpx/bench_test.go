@@ -1,0 +1,83 @@
+package httpx
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/eventgate/eventgate"
+)
+
+// benchEvent returns a typical event: a small JSON body and two metadata
+// entries.
+func benchEvent(i int) *eventgate.Event {
+	ev := testEvent(fmt.Sprintf("bench-%d", i%8), i)
+	ev.Data = []byte(fmt.Sprintf(`{"type":"message","role":"assistant","text":"benchmark event number %d with a few words of text","tokens":42}`, i))
+	ev.Meta["agent"] = "bench"
+	return ev
+}
+
+// sink reads each request body and answers 204, as a minimal collector.
+var sink = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	w.WriteHeader(http.StatusNoContent)
+})
+
+// BenchmarkSend measures Send against an in-process HTTP server over
+// loopback: "serial" is one caller waiting for each answer, "parallel" many
+// callers sharing the pool of keep-alive connections.
+func BenchmarkSend(b *testing.B) {
+	srv := serve(b, sink)
+	evs := make([]*eventgate.Event, 1024)
+	for i := range evs {
+		evs[i] = benchEvent(i)
+	}
+	for _, mode := range []string{"serial", "parallel"} {
+		b.Run(mode, func(b *testing.B) {
+			tr := newTransport(b, Config{URL: srv.URL})
+			b.ReportAllocs()
+			b.ResetTimer()
+			if mode == "serial" {
+				for i := 0; i < b.N; i++ {
+					if err := tr.Send(b.Context(), evs[i%len(evs)]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			} else {
+				b.SetParallelism(8)
+				b.RunParallel(func(pb *testing.PB) {
+					i := 0
+					for pb.Next() {
+						if err := tr.Send(b.Context(), evs[i%len(evs)]); err != nil {
+							b.Error(err)
+							return
+						}
+						i++
+					}
+				})
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkSendBatch measures NDJSON batches of 100 events, one caller at a
+// time; events/s counts events, not batches.
+func BenchmarkSendBatch(b *testing.B) {
+	srv := serve(b, sink)
+	tr := newTransport(b, Config{URL: srv.URL})
+	const size = 100
+	batch := make([]*eventgate.Event, size)
+	for i := range batch {
+		batch[i] = benchEvent(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := tr.SendBatch(b.Context(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
+}
