@@ -1,0 +1,469 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/eventgate/eventgate"
+)
+
+// Per-item error codes.
+const (
+	codeInvalidJSON  = "invalid_json"
+	codeInvalidEvent = "invalid_event"
+	codeTooLarge     = "too_large"
+)
+
+// ItemError reports one refused item of an ingest request.
+type ItemError struct {
+	Index  int    `json:"index"`            // 0-based position among the body's items
+	Line   int    `json:"line,omitempty"`   // 1-based line of an NDJSON body
+	Offset *int64 `json:"offset,omitempty"` // byte offset of the item (JSON arrays) or of the syntax error (single object)
+	Code   string `json:"code"`             // invalid_json, invalid_event or too_large
+	Error  string `json:"error"`
+}
+
+// IngestResult is the body of every answer to POST /v1/events.
+//
+// Accepted items are durable under the Gateway's sync policy; IDs lists
+// their ids in the order of the body (all of them unless IDsTruncated).
+// Errors names the refused items by index; every item not named there and
+// before a request-level Error was accepted.
+type IngestResult struct {
+	Accepted        int         `json:"accepted"`
+	Rejected        int         `json:"rejected,omitempty"`
+	IDs             []string    `json:"ids"`
+	IDsTruncated    bool        `json:"ids_truncated,omitempty"`
+	Errors          []ItemError `json:"errors,omitempty"`
+	ErrorsTruncated bool        `json:"errors_truncated,omitempty"`
+	// Error is set when the request as a whole failed (bad JSON framing,
+	// body too large, backlog full); items after the failure were not read.
+	Error  string `json:"error,omitempty"`
+	Offset *int64 `json:"offset,omitempty"` // byte offset of a JSON syntax error
+	Line   int    `json:"line,omitempty"`   // line at which an NDJSON body failed
+}
+
+// batcher collects decoded events and records them in chunks.
+type batcher struct {
+	s   *Server
+	ctx context.Context
+
+	evs   []*eventgate.Event
+	items []ItemError // index/line of each pending event (Code/Error unused)
+	bytes int
+
+	res       IngestResult
+	tooLarge  int
+	fatal     error
+	fatalCode int
+}
+
+func (b *batcher) reject(e ItemError) {
+	b.res.Rejected++
+	if e.Code == codeTooLarge {
+		b.tooLarge++
+	}
+	if len(b.res.Errors) < b.s.opts.MaxItemErrors {
+		b.res.Errors = append(b.res.Errors, e)
+	} else {
+		b.res.ErrorsTruncated = true
+	}
+}
+
+// add queues ev (item index i, line l) and records the chunk when full. It
+// returns false after a fatal error.
+func (b *batcher) add(ev *eventgate.Event, i, l int, off *int64) bool {
+	if len(ev.Data) > b.s.opts.MaxEventSize {
+		b.reject(ItemError{Index: i, Line: l, Offset: off, Code: codeTooLarge,
+			Error: fmt.Sprintf("data is %d bytes, the limit is %d", len(ev.Data), b.s.opts.MaxEventSize)})
+		return true
+	}
+	b.evs = append(b.evs, ev)
+	b.items = append(b.items, ItemError{Index: i, Line: l, Offset: off})
+	b.bytes += len(ev.Data)
+	if len(b.evs) >= b.s.opts.ChunkEvents || b.bytes >= b.s.opts.ChunkBytes {
+		return b.flush()
+	}
+	return true
+}
+
+// flush records the pending events with one LogBatch call.
+func (b *batcher) flush() bool {
+	if len(b.evs) == 0 || b.fatal != nil {
+		return b.fatal == nil
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, b.s.opts.BacklogWait)
+	err := b.s.gw.LogBatch(ctx, b.evs)
+	cancel()
+	var be *eventgate.BatchError
+	switch {
+	case err == nil:
+	case errors.As(err, &be):
+	default:
+		b.fail(err)
+		return false
+	}
+	for k, ev := range b.evs {
+		if be != nil {
+			if ierr := be.Failed[k]; ierr != nil {
+				it := b.items[k]
+				it.Code, it.Error = codeInvalidEvent, ierr.Error()
+				if errors.Is(ierr, eventgate.ErrEventTooLarge) {
+					it.Code = codeTooLarge
+				}
+				b.reject(it)
+				continue
+			}
+		}
+		b.res.Accepted++
+		if len(b.res.IDs) < b.s.opts.MaxResponseIDs {
+			b.res.IDs = append(b.res.IDs, ev.ID)
+		} else {
+			b.res.IDsTruncated = true
+		}
+	}
+	clear(b.evs)
+	b.evs, b.items, b.bytes = b.evs[:0], b.items[:0], 0
+	return true
+}
+
+// fail ends the request with a request-level error.
+func (b *batcher) fail(err error) {
+	if b.fatal != nil {
+		return
+	}
+	b.fatal = err
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		b.fatalCode = http.StatusRequestEntityTooLarge
+		b.res.Error = fmt.Sprintf("the body exceeds the limit of %d bytes", mbe.Limit)
+	case errors.Is(err, eventgate.ErrBacklogFull):
+		b.fatalCode = http.StatusServiceUnavailable
+		b.res.Error = "backlog full: a route is too far behind; retry later"
+	case errors.Is(err, eventgate.ErrClosed):
+		b.fatalCode = http.StatusServiceUnavailable
+		b.res.Error = "the server is shutting down"
+	case errors.Is(err, errBody):
+		b.fatalCode = http.StatusBadRequest
+		b.res.Error = err.Error()
+	case b.ctx.Err() != nil:
+		b.fatalCode = 499 // client went away; nobody reads the answer
+		b.res.Error = "request canceled"
+	default:
+		b.fatalCode = http.StatusInternalServerError
+		b.res.Error = "recording failed: " + err.Error()
+		b.s.opts.Logger.Error("ingest: recording failed", "err", err)
+	}
+}
+
+var errBody = errors.New("reading the body")
+
+// status picks the answer's status code.
+func (b *batcher) status() int {
+	switch {
+	case b.fatal != nil:
+		return b.fatalCode
+	case b.res.Rejected == 0 && b.res.Accepted == 0:
+		b.res.Error = "the body holds no events"
+		return http.StatusBadRequest
+	case b.res.Rejected == 0:
+		return http.StatusAccepted
+	case b.res.Accepted > 0:
+		return http.StatusMultiStatus
+	case b.tooLarge == b.res.Rejected:
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
+}
+
+func isNDJSON(mt string) bool {
+	switch mt {
+	case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
+		"application/jsonlines", "application/json-seq":
+		return true
+	}
+	return false
+}
+
+func isJSON(mt string) bool {
+	return mt == "" || mt == "application/json" || mt == "text/plain" ||
+		(len(mt) > 5 && mt[len(mt)-5:] == "+json")
+}
+
+// handleIngest serves POST /v1/events.
+func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && ce != "identity" {
+		writeError(w, http.StatusUnsupportedMediaType, "Content-Encoding "+ce+" is not supported")
+		return
+	}
+	mt := ""
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		var err error
+		if mt, _, err = mime.ParseMediaType(ct); err != nil {
+			writeError(w, http.StatusUnsupportedMediaType, "bad Content-Type")
+			return
+		}
+	}
+	b := &batcher{s: s, ctx: r.Context(), res: IngestResult{IDs: []string{}}}
+	cr := &countingReader{r: r.Body}
+	var shape string
+	switch {
+	case isNDJSON(mt):
+		shape = "ndjson"
+		var body io.Reader = cr
+		if s.opts.MaxStreamBody > 0 {
+			body = http.MaxBytesReader(w, io.NopCloser(cr), s.opts.MaxStreamBody)
+		}
+		s.readNDJSON(w, b, body)
+	case isJSON(mt):
+		shape = s.readJSON(b, http.MaxBytesReader(w, io.NopCloser(cr), s.opts.MaxBody))
+	default:
+		writeError(w, http.StatusUnsupportedMediaType,
+			"Content-Type must be application/json or application/x-ndjson, not "+mt)
+		return
+	}
+	code := b.status()
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	if b.fatal != nil && (code == http.StatusRequestEntityTooLarge || code == http.StatusBadRequest) {
+		// The rest of the body was not read; do not reuse the connection.
+		w.Header().Set("Connection", "close")
+	}
+	s.metrics.observeIngest(shape, code, b.res.Accepted, b.res.Rejected, cr.n, time.Since(start))
+	if code == 499 {
+		return
+	}
+	writeJSON(w, code, &b.res)
+}
+
+// readJSON reads a single object or an array of objects. It returns the
+// request's shape for the metrics.
+func (s *Server) readJSON(b *batcher, body io.Reader) string {
+	br := bufio.NewReaderSize(body, 64<<10)
+	lead := int64(0)
+	var first byte
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return "empty"
+			}
+			b.fail(bodyError(err))
+			return "json"
+		}
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			first = c
+			_ = br.UnreadByte()
+			break
+		}
+		lead++
+	}
+	if first != '[' {
+		raw, err := io.ReadAll(br)
+		if err != nil {
+			b.fail(bodyError(err))
+			return "json"
+		}
+		ev, shape, err := DecodeObject(raw, false)
+		if err != nil {
+			b.rejectDecode(err, 0, 0, lead, true)
+			return "invalid"
+		}
+		b.add(ev, 0, 0, nil)
+		b.flush()
+		return string(shape)
+	}
+	dec := json.NewDecoder(br)
+	if _, err := dec.Token(); err != nil { // '['
+		b.fail(bodyError(err))
+		return "array"
+	}
+	for i := 0; dec.More(); i++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			b.failJSON(err, lead)
+			return "array"
+		}
+		off := lead + dec.InputOffset() - int64(len(raw))
+		ev, _, err := DecodeObject(raw, false)
+		if err != nil {
+			b.rejectDecode(err, i, 0, off, false)
+			continue
+		}
+		o := off
+		if !b.add(ev, i, 0, &o) {
+			return "array"
+		}
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		b.failJSON(err, lead)
+		return "array"
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err == nil {
+			b.failJSON(&trailingError{offset: dec.InputOffset()}, lead)
+		} else {
+			b.failJSON(err, lead)
+		}
+		return "array"
+	}
+	b.flush()
+	return "array"
+}
+
+// failJSON ends a JSON array body at a syntax or read error. Events of the
+// chunk not yet recorded are dropped: they are not reported as accepted.
+func (b *batcher) failJSON(err error, lead int64) {
+	clear(b.evs)
+	b.evs, b.items, b.bytes = b.evs[:0], b.items[:0], 0
+	var se *json.SyntaxError
+	var te *trailingError
+	switch {
+	case errors.As(err, &se), errors.As(err, &te):
+		off, msg := lead, "data after the array"
+		if se != nil {
+			off, msg = off+se.Offset, se.Error()
+		} else {
+			off += te.offset
+		}
+		b.res.Offset = &off
+		b.fail(fmt.Errorf("%w: invalid JSON at byte offset %d", errBody, off))
+		b.res.Error = fmt.Sprintf("invalid JSON at byte offset %d: %s", off, msg)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		b.fail(fmt.Errorf("%w: invalid JSON: the body ends inside the array", errBody))
+	default:
+		b.fail(bodyError(err))
+	}
+}
+
+// rejectDecode records a DecodeObject failure for item i: at line (NDJSON),
+// or at byte offset base (the element's start in a JSON array, or the body's
+// leading whitespace for a single object, whose syntax error offset is also
+// reported for the whole request).
+func (b *batcher) rejectDecode(err error, i, line int, base int64, single bool) {
+	e := ItemError{Index: i, Line: line, Code: codeInvalidEvent, Error: err.Error()}
+	var de *DecodeError
+	syntax := errors.As(err, &de) && de.Offset >= 0
+	if syntax {
+		e.Code = codeInvalidJSON
+	}
+	switch {
+	case line > 0:
+	case single && syntax:
+		o := base + de.Offset
+		e.Offset, b.res.Offset = &o, &o
+	case !single:
+		o := base
+		e.Offset = &o
+	}
+	if single {
+		b.res.Error = err.Error()
+	}
+	b.reject(e)
+}
+
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errBody, err)
+}
+
+// readNDJSON reads an NDJSON body line by line, recording chunks as they
+// fill, and never holds more than one line and one chunk in memory.
+func (s *Server) readNDJSON(w http.ResponseWriter, b *batcher, body io.Reader) {
+	rc := http.NewResponseController(w)
+	extend := func() {
+		now := time.Now()
+		_ = rc.SetReadDeadline(now.Add(s.opts.BodyIdleTimeout))
+		_ = rc.SetWriteDeadline(now.Add(s.opts.BodyIdleTimeout + s.opts.WriteTimeout))
+	}
+	extend()
+	lastExtend := time.Now()
+	br := bufio.NewReaderSize(body, 64<<10)
+	limit := s.opts.MaxEventSize + 64<<10
+	var buf []byte
+	item := 0
+	for lineNo := 1; ; lineNo++ {
+		line, tooLong, err := readLine(br, buf[:0], limit)
+		buf = line
+		if err != nil && !errors.Is(err, io.EOF) {
+			b.res.Line = lineNo
+			b.fail(bodyError(err))
+			return
+		}
+		if t := bytes.TrimSpace(line); len(t) > 0 || tooLong {
+			if tooLong {
+				// Reading on to the line's end could mean reading an
+				// endless line: the request ends here.
+				b.flush()
+				b.res.Line = lineNo
+				b.fail(&http.MaxBytesError{Limit: int64(limit)})
+				b.res.Error = fmt.Sprintf("line %d exceeds the limit of %d bytes; the lines before it were processed", lineNo, limit)
+				return
+			}
+			ev, _, derr := DecodeObject(t, false)
+			if derr != nil {
+				b.rejectDecode(derr, item, lineNo, 0, false)
+			} else if !b.add(ev, item, lineNo, nil) {
+				return
+			}
+			item++
+		}
+		if err != nil { // io.EOF
+			b.flush()
+			return
+		}
+		if now := time.Now(); now.Sub(lastExtend) > time.Second {
+			extend()
+			lastExtend = now
+		}
+	}
+}
+
+// readLine reads one line (without its '\n') into buf. It stops at a line
+// longer than limit, reporting tooLong. err is io.EOF after the last line.
+func readLine(br *bufio.Reader, buf []byte, limit int) (line []byte, tooLong bool, err error) {
+	for {
+		frag, err := br.ReadSlice('\n')
+		if len(buf)+len(frag) > limit+1 {
+			return buf[:0], true, nil
+		}
+		buf = append(buf, frag...)
+		switch {
+		case err == nil:
+			return bytes.TrimSuffix(buf, []byte{'\n'}), false, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		default:
+			return buf, false, err
+		}
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+type trailingError struct{ offset int64 }
+
+func (e *trailingError) Error() string { return "data after the JSON array" }
