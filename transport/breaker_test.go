@@ -252,6 +252,20 @@ func TestBreakerTransitions(t *testing.T) {
 			wantChanges: []string{"closed>open"},
 		},
 		{
+			name: "failure ratio window slides bucket by bucket",
+			opts: ratio,
+			steps: []breakerStep{
+				{do: "fail", want: closed}, {do: "fail", want: closed}, // t=0
+				{do: "advance", d: 6 * time.Second, want: closed},
+				{do: "ok", want: closed}, {do: "ok", want: closed}, {do: "ok", want: closed}, // t=6
+				{do: "advance", d: 5 * time.Second, want: closed}, // t=11: the failures at t=0 fall out, the successes stay
+				{do: "fail", want: closed},                        // 1 of 4; with the old failures it would be 3 of 6
+				{do: "fail", want: closed},                        // 2 of 5
+				{do: "fail", want: open},                          // 3 of 6
+			},
+			wantChanges: []string{"closed>open"},
+		},
+		{
 			name: "open to half-open after the open timeout",
 			opts: consecutive3,
 			steps: then(
