@@ -10,8 +10,9 @@ import (
 )
 
 // TestGatewayOutage logs events through a Gateway route while the
-// connection to the server is cut again and again, and checks that every
-// event reaches the stream, in per-session order, without dead letters.
+// connection to the server is cut again and again (every other time with
+// the server unreachable for 300ms), and checks that every event reaches
+// the stream, in per-session order, without dead letters.
 func TestGatewayOutage(t *testing.T) {
 	addr := serverAddr(t)
 	for _, batch := range []int{1, 100} {
@@ -67,7 +68,14 @@ func TestGatewayOutage(t *testing.T) {
 					t.Fatalf("only %d cuts before the deadline; stats %+v", cut, gw.Stats().Routes["nats"])
 				}
 				if gw.Stats().Routes["nats"].Delivered >= uint64((cut+1)*n/(cuts+1)) {
+					// Every other outage keeps the server unreachable for a
+					// while, so that reconnect attempts fail too.
+					px.down.Store(cut%2 == 1)
 					px.cut()
+					if cut%2 == 1 {
+						time.Sleep(300 * time.Millisecond) // the outage itself: nothing to wait for
+						px.down.Store(false)
+					}
 					cut++
 				}
 			}

@@ -8,12 +8,14 @@ import (
 	"testing"
 )
 
-// proxy forwards TCP connections from a loopback port to target, and can
-// cut every connection it carries, as a network failure would.
+// proxy forwards TCP connections from a loopback port to target. It can cut
+// every connection it carries and refuse new ones for a while, as a network
+// outage would.
 type proxy struct {
 	ln       net.Listener
 	target   string
 	accepted atomic.Int64
+	down     atomic.Bool // refuse (close at once) new connections
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -41,6 +43,10 @@ func (p *proxy) serve() {
 		c, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		if p.down.Load() {
+			_ = c.Close()
+			continue
 		}
 		up, err := net.Dial("tcp", p.target)
 		if err != nil {

@@ -19,11 +19,16 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// serverAddr returns the test server's host:port, or skips the test.
+func serverAddr(tb testing.TB) string {
+	tb.Helper()
+	return testutil.Service(tb, "PostgreSQL", "EVENTGATE_POSTGRES_ADDR", "127.0.0.1:5432")
+}
+
 // serverURL returns the URL of the test database, or skips the test.
 func serverURL(tb testing.TB) string {
 	tb.Helper()
-	addr := testutil.Service(tb, "PostgreSQL", "EVENTGATE_POSTGRES_ADDR", "127.0.0.1:5432")
-	return "postgres://postgres@" + addr + "/test?sslmode=disable"
+	return "postgres://postgres@" + serverAddr(tb) + "/test?sslmode=disable"
 }
 
 // uniq returns a name unique to one test.
