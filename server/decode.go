@@ -30,8 +30,9 @@ const (
 	ShapeBare Shape = "bare"
 )
 
-// DecodeError describes why an object was refused. Offset is the byte offset
-// in the decoded input at which a JSON syntax error was found, or -1.
+// DecodeError describes why an object was refused. Offset is the 0-based
+// byte offset in the decoded input of the byte at which a JSON syntax error
+// was found (the input's length when it ended too soon), or -1.
 type DecodeError struct {
 	Offset int64
 	Msg    string
@@ -95,7 +96,7 @@ func DecodeObject(b []byte, allowBare bool) (*eventgate.Event, Shape, error) {
 		var se *json.SyntaxError
 		switch {
 		case errors.As(err, &se):
-			return nil, "", &DecodeError{Offset: se.Offset, Msg: se.Error()}
+			return nil, "", &DecodeError{Offset: syntaxOffset(se), Msg: se.Error()}
 		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 			return nil, "", &DecodeError{Offset: int64(len(b)), Msg: "unexpected end of JSON input"}
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
@@ -141,12 +142,21 @@ func syntaxError(b []byte) error {
 	err := json.Unmarshal(b, &v)
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return &DecodeError{Offset: se.Offset, Msg: se.Error()}
+		return &DecodeError{Offset: syntaxOffset(se), Msg: se.Error()}
 	}
 	if err == nil {
 		return &DecodeError{Offset: -1, Msg: "not a JSON object"}
 	}
 	return &DecodeError{Offset: int64(len(b)), Msg: err.Error()}
+}
+
+// syntaxOffset turns encoding/json's count of bytes read (the offending
+// byte included) into the offending byte's offset.
+func syntaxOffset(se *json.SyntaxError) int64 {
+	if se.Offset > 0 {
+		return se.Offset - 1
+	}
+	return 0
 }
 
 func fromEventForm(w *wire) (*eventgate.Event, error) {

@@ -333,7 +333,7 @@ func (b *batcher) failJSON(err error, lead int64) {
 	case errors.As(err, &se), errors.As(err, &te):
 		off, msg := lead, "data after the array"
 		if se != nil {
-			off, msg = off+se.Offset, se.Error()
+			off, msg = off+syntaxOffset(se), se.Error()
 		} else {
 			off += te.offset
 		}

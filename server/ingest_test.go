@@ -101,7 +101,7 @@ func TestIngestPartialAndInvalid(t *testing.T) {
 
 	t.Run("invalid JSON object gives the offset", func(t *testing.T) {
 		code, res := e.post("application/json", `{"session_id":"s","data":{"a":1,}}`)
-		if code != 400 || res.Offset == nil || *res.Offset != 33 || !strings.Contains(res.Error, "offset 33") {
+		if code != 400 || res.Offset == nil || *res.Offset != 32 || !strings.Contains(res.Error, "offset 32") {
 			t.Fatalf("%d %+v", code, res)
 		}
 	})

@@ -102,7 +102,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
-	defer wg.Wait()
+	defer func() { cancel(); wg.Wait() }()
 
 	liveFrom := s.gw.Stats().NextSeq
 	var prev time.Time
