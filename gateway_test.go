@@ -37,7 +37,11 @@ func openGW(t *testing.T, dir string, opts ...eventgate.Option) *eventgate.Gatew
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = g.Close(context.Background()) })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = g.Close(ctx)
+	})
 	return g
 }
 

@@ -70,7 +70,7 @@ type Config struct {
 	Retry          Retry
 	BacklogBytes   int64 // default 1 GiB
 	Policy         Policy
-	CommitEvery    time.Duration // cursor persistence period; default 200ms
+	CommitEvery    time.Duration // cursor persistence period; default 50ms
 	Logger         *slog.Logger
 }
 
@@ -113,7 +113,7 @@ func (c *Config) defaults() error {
 		c.BacklogBytes = 1 << 30
 	}
 	if c.CommitEvery <= 0 {
-		c.CommitEvery = 200 * time.Millisecond
+		c.CommitEvery = 50 * time.Millisecond
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -91,14 +91,16 @@ func (r *Route) dispatch() {
 		}
 	}()
 	for {
-		if !r.waitRoom() {
-			return
-		}
 		if r.cfg.Policy == DropOldest {
 			if err := r.dropIfOver(); err != nil {
 				r.setReadErr(err)
 				return
 			}
+		}
+		if room, ok := r.waitRoom(); !ok {
+			return
+		} else if !room {
+			continue // waited a while: look at the backlog bound again
 		}
 		rec, err := r.cfg.Reader.Next(r.ctx)
 		if err != nil {
@@ -136,19 +138,30 @@ func (r *Route) dispatch() {
 	}
 }
 
-func (r *Route) waitRoom() bool {
+// waitRoom waits until the window has room (room=true) or, under
+// DropOldest, until it is time to look at the backlog again (room=false). It
+// returns ok=false when the route stops.
+func (r *Route) waitRoom() (room, ok bool) {
+	var tick <-chan time.Time
 	for {
 		r.mu.Lock()
 		n, size := r.tr.inflight()
 		ch := r.changed
 		r.mu.Unlock()
 		if n < r.cfg.WindowEvents && size < r.cfg.WindowBytes {
-			return true
+			return true, true
+		}
+		if tick == nil && r.cfg.Policy == DropOldest {
+			t := time.NewTimer(r.cfg.CommitEvery)
+			defer t.Stop()
+			tick = t.C
 		}
 		select {
 		case <-ch:
+		case <-tick:
+			return false, true
 		case <-r.ctx.Done():
-			return false
+			return false, false
 		}
 	}
 }
