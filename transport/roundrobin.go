@@ -255,13 +255,13 @@ func (rr *roundRobin) skip(skipped []error, i int, err error) []error {
 		skipped = make([]error, len(rr.children))
 	}
 	if err == nil {
-		err = errSkippedOpen
+		err = eventgate.NewError(rr.names[i], eventgate.KindCircuitOpen, errSkippedOpen)
 	}
 	skipped[i] = err
 	return skipped
 }
 
-var errSkippedOpen = eventgate.NewError("", eventgate.KindCircuitOpen, errors.New("breaker open, skipped"))
+var errSkippedOpen = errors.New("breaker open, skipped")
 
 // allOpen is the error when every child was skipped.
 func (rr *roundRobin) allOpen(skipped []error) error {
