@@ -9,6 +9,8 @@ import (
 	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/eventgate/eventgate"
 )
 
 // returnsBuffer is the capacity of each channel's returned-message queue.
@@ -69,6 +71,12 @@ func (t *Transport) dial(ctx context.Context) (*conn, error) {
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctxErr(t.cfg.Name, "connect", ctx)
+		}
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			// The handshake hit the deadline a moment before ctx's timer
+			// fired; amqp091 reports it as a frame error.
+			return nil, eventgate.NewError(t.cfg.Name, eventgate.KindTimeout,
+				fmt.Errorf("amqp: connect: %w: %w", context.DeadlineExceeded, err))
 		}
 		return nil, dialErr(t.cfg.Name, err)
 	}

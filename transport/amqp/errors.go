@@ -20,10 +20,11 @@ var (
 	// with overflow=reject-publish is full, or an internal error).
 	// KindThrottled: retry after a pause.
 	ErrNacked = errors.New("amqp: broker nacked the message")
-	// ErrConnectionLost: the connection or channel closed before the broker
-	// confirmed the message; it may or may not have been routed.
-	// KindConnection.
-	ErrConnectionLost = errors.New("amqp: connection lost before the confirm")
+	// ErrConnectionLost: the connection or the channel closed before the
+	// broker confirmed the message; it may or may not have been routed.
+	// KindConnection, unless the broker closed the channel with a reply
+	// code of its own (see kindOf), such as 404 for a missing exchange.
+	ErrConnectionLost = errors.New("amqp: channel closed before the confirm")
 )
 
 // kindOf classifies an error from amqp091 or the network.
@@ -95,4 +96,15 @@ func ctxErr(name, op string, ctx context.Context) error {
 
 func closedErr(name string) error {
 	return eventgate.NewError(name, eventgate.KindClosed, errors.New("amqp: transport is closed"))
+}
+
+// lostKind is the kind of a publish cut off by a channel or connection that
+// closed for reason: the reply code's kind when the broker gave one,
+// KindConnection otherwise.
+func lostKind(reason error) eventgate.Kind {
+	var ae *amqp091.Error
+	if errors.As(reason, &ae) {
+		return kindOf(ae)
+	}
+	return eventgate.KindConnection
 }

@@ -178,7 +178,17 @@ func (t *Transport) publish(ctx context.Context, msgs []outMsg, fail func(j int,
 	// Wait for every confirm, draining returns meanwhile. A message's
 	// return always precedes its confirm, so once the last confirm is in,
 	// every return is in pc.returns.
+	// amqp091 closes returns when the channel shuts down; a nil channel
+	// then keeps the selects below from spinning on it.
 	returned := make(map[string]amqp091.Return)
+	returns := pc.returns
+	take := func(r amqp091.Return, ok bool) {
+		if !ok {
+			returns = nil
+			return
+		}
+		returned[r.MessageId] = r
+	}
 	for _, dc := range dcs {
 		if dc == nil {
 			continue
@@ -188,19 +198,19 @@ func (t *Transport) publish(ctx context.Context, msgs []outMsg, fail func(j int,
 			select {
 			case <-dc.Done():
 				break wait
-			case r := <-pc.returns:
-				returned[r.MessageId] = r
+			case r, ok := <-returns:
+				take(r, ok)
 			case <-ctx.Done():
 				return ctxErr(t.cfg.Name, "await confirm", ctx)
 			}
 		}
 	}
-	for drained := false; !drained; {
+	for returns != nil {
 		select {
-		case r := <-pc.returns:
-			returned[r.MessageId] = r
+		case r, ok := <-returns:
+			take(r, ok)
 		default:
-			drained = true
+			returns = nil
 		}
 	}
 
@@ -213,8 +223,8 @@ func (t *Transport) publish(ctx context.Context, msgs []outMsg, fail func(j int,
 		var err error
 		switch {
 		case !dc.Acked() && broken:
-			err = eventgate.NewError(t.cfg.Name, eventgate.KindConnection,
-				fmt.Errorf("%w: %w", ErrConnectionLost, cn.closeReason(pc)))
+			reason := cn.closeReason(pc)
+			err = eventgate.NewError(t.cfg.Name, lostKind(reason), fmt.Errorf("%w: %w", ErrConnectionLost, reason))
 		case !dc.Acked():
 			err = eventgate.NewError(t.cfg.Name, eventgate.KindThrottled, ErrNacked)
 		default:
