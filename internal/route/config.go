@@ -53,8 +53,8 @@ type Config struct {
 	DeadDir string
 
 	Decode    func(seq uint64, payload []byte) (Item, error)
-	Marshal   func(v any) []byte            // a value as JSON, for dead letters
-	Unmarshal func(b []byte) (any, error)   // the inverse, for redrive
+	Marshal   func(v any) []byte          // a value as JSON, for dead letters
+	Unmarshal func(b []byte) (any, error) // the inverse, for redrive
 	Send      func(ctx context.Context, vals []any) []error
 	// Classify tells whether err is permanent, its kind's name, and the
 	// downstream's wait hint.
