@@ -1,0 +1,51 @@
+# eventgate — common tasks. `make help` lists them.
+GO      ?= go
+PKGS    ?= ./...
+BENCH   ?= .
+BENCHTIME ?= 2s
+
+.PHONY: help run build test test-short bench fuzz vet fmt clean
+
+help:
+	@echo "make run        run eventgate on ./logs/sessions: log sample events, list sessions, show one"
+	@echo "make build      build ./bin/eventgate"
+	@echo "make test       all tests, with the race detector (what CI runs)"
+	@echo "make test-short the tests without the crash and long-running ones"
+	@echo "make bench      benchmarks, printed as a table"
+	@echo "make fuzz       run every fuzz target for FUZZTIME (default 30s each)"
+
+build:
+	$(GO) build -o bin/eventgate ./cmd/eventgate
+
+run: build
+	@printf '%s\n' \
+	  '{"session_id":"demo","type":"user_message","data":{"text":"hello"}}' \
+	  '{"event":{"type":"agent_reply","user_session_id":"demo","text":"hi there"},"metadata":{"model":"m1"},"timestamp":1764150000.5}' \
+	  '{"type":"tool_call","session_id":"demo","tool":"search"}' \
+	  | ./bin/eventgate log
+	./bin/eventgate sessions
+	./bin/eventgate events demo
+
+test:
+	$(GO) test -race -timeout 25m $(PKGS)
+
+test-short:
+	$(GO) test -race -short $(PKGS)
+
+bench:
+	$(GO) run ./internal/benchtable -benchtime $(BENCHTIME) -bench '$(BENCH)'
+
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./internal/record/
+	$(GO) test -run '^$$' -fuzz FuzzParseFrame -fuzztime $(FUZZTIME) ./internal/journal/
+	$(GO) test -run '^$$' -fuzz FuzzValidateSessionID -fuzztime $(FUZZTIME) .
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin
