@@ -125,7 +125,9 @@ type Config struct {
 	Logger *slog.Logger
 
 	// Options are applied to nats.Connect after the transport's own (TLS,
-	// credentials, nkeys, …). They may override the reconnect settings above.
+	// credentials, nkeys, …). They may override the reconnect settings
+	// above, but must not replace the ClosedHandler or DisconnectErrHandler,
+	// which Close and the acknowledgement wait depend on.
 	Options []natsgo.Option
 }
 

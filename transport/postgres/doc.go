@@ -46,7 +46,12 @@
 // table should page by (session_id, ts) or tolerate gaps. Add an index on
 // seq if you page by it.
 //
-// # What cannot be stored
+// # JSON null and what jsonb cannot hold
+//
+// Data that is JSON null, and empty Data (which eventgate records as null),
+// are stored as the jsonb value null, not as SQL NULL: data IS NULL holds
+// only for the fallback below, so "WHERE data IS NULL" finds exactly the
+// rows whose body is in data_text.
 //
 // jsonb refuses two things valid JSON may contain: the escape \u0000 and
 // unpaired UTF-16 surrogate escapes. Data holding them is not refused: it
