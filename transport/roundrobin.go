@@ -79,6 +79,7 @@ func RoundRobin(children []eventgate.Transport, opts ...RoundRobinOption) RoundR
 		}
 	}
 	rr := &roundRobin{group: newGroup("roundrobin", cfg.name, children), cfg: cfg}
+	rr.n = uint32(len(children))
 	rr.staters = make([]breakerStater, len(children))
 	for i, c := range children {
 		rr.staters[i], _ = c.(breakerStater)
@@ -93,7 +94,8 @@ type roundRobin struct {
 	*group
 	cfg     roundRobinConfig
 	staters []breakerStater // nil where a child reports no breaker state
-	turn    atomic.Uint64
+	turn    atomic.Uint32
+	n       uint32
 }
 
 type roundRobinBatch struct {
@@ -117,10 +119,12 @@ func (rr *roundRobin) Send(ctx context.Context, ev *eventgate.Event) error {
 		return err
 	}
 	n := len(rr.children)
-	start := int(rr.turn.Add(1) % uint64(n))
+	i := rr.start()
 	var skipped []error
-	for k := range n {
-		i := (start + k) % n
+	for k := 0; k < n; k, i = k+1, i+1 {
+		if i == n {
+			i = 0
+		}
 		if rr.open(i) {
 			rr.stats[i].skipped.Add(1)
 			skipped = rr.skip(skipped, i, nil)
@@ -148,10 +152,12 @@ func (rr *roundRobinBatch) SendBatch(ctx context.Context, evs []*eventgate.Event
 		return rr.sendBatchBySession(ctx, evs)
 	}
 	n := len(rr.children)
-	start := int(rr.turn.Add(1) % uint64(n))
+	i := rr.start()
 	var skipped []error
-	for k := range n {
-		i := (start + k) % n
+	for k := 0; k < n; k, i = k+1, i+1 {
+		if i == n {
+			i = 0
+		}
 		if rr.open(i) {
 			rr.stats[i].skipped.Add(uint64(len(evs)))
 			skipped = rr.skip(skipped, i, nil)
@@ -224,6 +230,9 @@ func (rr *roundRobinBatch) sendBatchBySession(ctx context.Context, evs []*eventg
 	return batchFromErrs(errs)
 }
 
+// start returns the child to try first for the next call.
+func (rr *roundRobin) start() int { return int(rr.turn.Add(1) % rr.n) }
+
 // sessionChild returns the index of the child that serves session id: an
 // FNV-1a hash of id modulo the number of children.
 func (rr *roundRobin) sessionChild(id string) int {
@@ -232,7 +241,7 @@ func (rr *roundRobin) sessionChild(id string) int {
 		h ^= uint64(id[i])
 		h *= 1099511628211
 	}
-	return int(h % uint64(len(rr.children)))
+	return int(uint32(h>>32^h) % rr.n)
 }
 
 // open reports whether child i says its breaker is open.
