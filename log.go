@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/eventgate/eventgate/internal/jsonx"
 	"github.com/eventgate/eventgate/internal/record"
 )
 
@@ -110,7 +111,7 @@ func (g *Gateway) prepare(ev *Event) error {
 	if len(ev.Data) > g.cfg.maxEventSize {
 		return fmt.Errorf("%w: data is %d bytes, the limit is %d", ErrEventTooLarge, len(ev.Data), g.cfg.maxEventSize)
 	}
-	if len(ev.Data) > 0 && g.cfg.validateData && !json.Valid(ev.Data) {
+	if len(ev.Data) > 0 && g.cfg.validateData && !jsonx.Valid(ev.Data) {
 		return fmt.Errorf("%w: data is not valid JSON", ErrInvalidEvent)
 	}
 	if ev.SessionID == "" || ev.Type == "" {
