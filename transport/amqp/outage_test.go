@@ -1,0 +1,364 @@
+package amqp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/eventgate/eventgate"
+)
+
+// sendWithRetry sends ev until the transport accepts it, as a delivery route
+// would: each attempt is bounded, retryable errors are retried after a short
+// backoff, a permanent error ends the attempts. onFail sees every failure.
+func sendWithRetry(ctx context.Context, tr eventgate.Transport, ev *eventgate.Event, onFail func(error)) error {
+	backoff := 10 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := tr.Send(actx, ev)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if onFail != nil {
+			onFail(err)
+		}
+		if eventgate.Permanent(err) || ctx.Err() != nil {
+			return fmt.Errorf("event %s: %w", ev.ID, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("event %s: %w (last error %v)", ev.ID, ctx.Err(), err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 200*time.Millisecond)
+	}
+}
+
+// runSenders sends perSession events on each of sessions concurrently, each
+// session's events one after another. progress gets the running total of
+// accepted events.
+func runSenders(ctx context.Context, tr eventgate.Transport, sessions, perSession int, progress func(int64), onFail func(error)) (map[string][]*eventgate.Event, error) {
+	sent := make(map[string][]*eventgate.Event)
+	for s := range sessions {
+		session := "session-" + strconv.Itoa(s) + "-" + eventgate.NewID()[24:]
+		for i := range perSession {
+			sent[session] = append(sent[session], testEvent(session, i))
+		}
+	}
+	var (
+		wg       sync.WaitGroup
+		total    atomic.Int64
+		errOnce  sync.Once
+		firstErr error
+	)
+	for _, evs := range sent {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, ev := range evs {
+				if err := sendWithRetry(ctx, tr, ev, onFail); err != nil {
+					errOnce.Do(func() { firstErr = err })
+					return
+				}
+				if progress != nil {
+					progress(total.Add(1))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return sent, firstErr
+}
+
+// checkDelivered fails t unless every sent event arrived at least once and
+// each session's first arrivals are in the order sent. It returns the
+// number of duplicate arrivals.
+func checkDelivered(t *testing.T, sent map[string][]*eventgate.Event, got []*eventgate.Event) int {
+	t.Helper()
+	firsts := make(map[string][]string)
+	seen := make(map[string]bool)
+	dups := 0
+	for _, ev := range got {
+		if seen[ev.ID] {
+			dups++
+			continue
+		}
+		seen[ev.ID] = true
+		firsts[ev.SessionID] = append(firsts[ev.SessionID], ev.ID)
+	}
+	for session, evs := range sent {
+		have := firsts[session]
+		if len(have) != len(evs) {
+			t.Fatalf("session %s: %d distinct events arrived, %d were sent", session, len(have), len(evs))
+		}
+		for i, ev := range evs {
+			if have[i] != ev.ID {
+				t.Fatalf("session %s: arrival %d is %s, want %s (order broken or event lost)", session, i, have[i], ev.ID)
+			}
+		}
+	}
+	return dups
+}
+
+// failureLog counts failed attempts by kind.
+type failureLog struct {
+	mu    sync.Mutex
+	kinds map[eventgate.Kind]int
+	first map[eventgate.Kind]error
+	hook  func()
+}
+
+func (f *failureLog) add(err error) {
+	k := eventgate.Classify(err)
+	f.mu.Lock()
+	if f.kinds == nil {
+		f.kinds, f.first = make(map[eventgate.Kind]int), make(map[eventgate.Kind]error)
+	}
+	f.kinds[k]++
+	if f.first[k] == nil {
+		f.first[k] = err
+	}
+	hook := f.hook
+	f.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+}
+
+func (f *failureLog) String() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var b strings.Builder
+	for k, n := range f.kinds {
+		fmt.Fprintf(&b, "%d×%v (e.g. %v); ", n, k, f.first[k])
+	}
+	return b.String()
+}
+
+// TestOutageProxyCut sends on four sessions through a proxy that first cuts
+// every connection mid-stream, then refuses connections until Sends fail,
+// then comes back. Every event must arrive, in per-session order, and the
+// Sends cut off in flight must have failed with retryable connection errors.
+func TestOutageProxyCut(t *testing.T) {
+	url := brokerURL(t)
+	s := newSink(t, url, uniqueName("ex"), nil)
+	p := newProxy(t, brokerAddr(t))
+	tr := newTransport(t, Config{URL: "amqp://guest:guest@" + p.addr + "/", Exchange: s.exchange})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const sessions, perSession = 4, 300
+	var (
+		cuts       atomic.Int64
+		cutOnce    sync.Once
+		downOnce   sync.Once
+		downNow    = make(chan struct{})
+		downPhase  atomic.Bool
+		failedOnce sync.Once
+		failedNow  = make(chan struct{}) // a Send failed while the proxy was down
+		fails      = &failureLog{}
+	)
+	fails.hook = func() {
+		if downPhase.Load() {
+			failedOnce.Do(func() { close(failedNow) })
+		}
+	}
+	progress := func(n int64) {
+		switch n {
+		case sessions * perSession / 3:
+			cutOnce.Do(func() { cuts.Add(int64(p.cut())) })
+		case 2 * sessions * perSession / 3:
+			downOnce.Do(func() { close(downNow) })
+		}
+	}
+	type result struct {
+		sent map[string][]*eventgate.Event
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		sent, err := runSenders(ctx, tr, sessions, perSession, progress, fails.add)
+		done <- result{sent, err}
+	}()
+
+	select {
+	case <-downNow:
+	case <-ctx.Done():
+		t.Fatal("senders never reached two thirds of the events")
+	}
+	downPhase.Store(true)
+	p.down()
+	select {
+	case <-failedNow:
+	case <-ctx.Done():
+		t.Fatal("no Send failed while the broker was unreachable")
+	}
+	if err := p.up(); err != nil {
+		t.Fatalf("proxy back up: %v", err)
+	}
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	got, err := s.fetch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dups := checkDelivered(t, res.sent, got)
+	fails.mu.Lock()
+	connFails := fails.kinds[eventgate.KindConnection]
+	fails.mu.Unlock()
+	if cuts.Load() == 0 || connFails == 0 {
+		t.Fatalf("cut %d connections and saw %d connection errors; want both > 0 (failures: %v)", cuts.Load(), connFails, fails)
+	}
+	t.Logf("cut %d connection(s), then refused connections: failures %v; %d events stored for %d sent (%d duplicates)",
+		cuts.Load(), fails, len(got), sessions*perSession, dups)
+}
+
+// TestOutageBrokerClosesConnection has the broker itself force-close the
+// transport's connection mid-stream (rabbitmqctl close_connection, 320
+// CONNECTION_FORCED) while Sends are in flight: those fail with retryable
+// connection errors, the transport reconnects, and every event arrives in
+// per-session order.
+func TestOutageBrokerClosesConnection(t *testing.T) {
+	url := brokerURL(t)
+	ctl, err := exec.LookPath("rabbitmqctl")
+	if err != nil || os.Geteuid() != 0 {
+		t.Skip("needs rabbitmqctl and root to close a connection from the broker side")
+	}
+	s := newSink(t, url, uniqueName("ex"), nil)
+	tr := newTransport(t, Config{URL: url, Exchange: s.exchange})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := tr.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Find the broker's process for the transport's connection up front, so
+	// that closing it mid-stream is a single rabbitmqctl call.
+	old := tr.live()
+	if old == nil {
+		t.Fatal("no connection after Connect")
+	}
+	pid, err := brokerPID(ctx, ctl, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeConnection := func() error {
+		out, err := exec.CommandContext(ctx, ctl, "close_connection", pid, "eventgate outage test").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("close_connection %s: %v: %s", pid, err, out)
+		}
+		return nil
+	}
+
+	// Four sessions send without pause until told to stop. The broker
+	// closes the connection once 200 events are in, while Sends are in
+	// flight; the senders go on until 400 more went over a new connection.
+	const sessions = 4
+	var (
+		total = atomic.Int64{}
+		fails = &failureLog{}
+		stop  = make(chan struct{})
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		sent  = make(map[string][]*eventgate.Event)
+		errs  = make(chan error, sessions)
+	)
+	for i := range sessions {
+		session := "session-" + strconv.Itoa(i) + "-" + eventgate.NewID()[24:]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []*eventgate.Event
+			defer func() { mu.Lock(); sent[session] = mine; mu.Unlock() }()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ev := testEvent(session, n)
+				if err := sendWithRetry(ctx, tr, ev, fails.add); err != nil {
+					errs <- err
+					return
+				}
+				mine = append(mine, ev)
+				total.Add(1)
+			}
+		}()
+	}
+	waitFor := func(n int64) {
+		for total.Load() < n && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor(200)
+	err = closeConnection()
+	atClose := total.Load()
+	if err == nil {
+		select {
+		case <-old.dead:
+		case <-ctx.Done():
+			err = errors.New("the transport never saw its connection close")
+		}
+	}
+	if err == nil {
+		waitFor(total.Load() + 400)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	got, err := s.fetch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dups := checkDelivered(t, sent, got)
+	t.Logf("broker closed the connection (%v) after %d events; failures %v; %d events stored for %d sent (%d duplicates)",
+		old.err, atClose, fails, len(got), total.Load(), dups)
+	fails.mu.Lock()
+	connFails := fails.kinds[eventgate.KindConnection]
+	fails.mu.Unlock()
+	if connFails == 0 {
+		t.Fatalf("no Send in flight failed with a connection error when the broker closed the connection (failures: %v)", fails)
+	}
+}
+
+// brokerPID returns the broker's process id for cn, found by its local port.
+func brokerPID(ctx context.Context, ctl string, cn *conn) (string, error) {
+	port := cn.c.LocalAddr().String()
+	port = port[strings.LastIndexByte(port, ':')+1:]
+	out, err := exec.CommandContext(ctx, ctl, "list_connections", "pid", "peer_port", "-q").Output()
+	if err != nil {
+		return "", fmt.Errorf("list_connections: %w", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) == 2 && f[1] == port {
+			return f[0], nil
+		}
+	}
+	return "", fmt.Errorf("no broker connection with peer port %s in:\n%s", port, out)
+}
