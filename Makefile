@@ -3,6 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 BENCH   ?= .
 BENCHTIME ?= 2s
+BENCHPKGS ?= . ./transport/ ./internal/...
 
 .PHONY: help run build test test-short bench fuzz vet fmt clean
 
@@ -33,7 +34,7 @@ test-short:
 	$(GO) test -race -short $(PKGS)
 
 bench:
-	$(GO) run ./internal/benchtable -benchtime $(BENCHTIME) -bench '$(BENCH)'
+	$(GO) run ./internal/benchtable -benchtime $(BENCHTIME) -bench '$(BENCH)' $(BENCHPKGS)
 
 FUZZTIME ?= 30s
 fuzz:
