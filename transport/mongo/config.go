@@ -102,8 +102,12 @@ func (c Config) Validate() error {
 	if !strings.HasPrefix(c.URI, "mongodb://") && !strings.HasPrefix(c.URI, "mongodb+srv://") {
 		return fmt.Errorf("mongo: URI %q: scheme must be mongodb:// or mongodb+srv://", redactURI(c.URI))
 	}
-	if err := options.Client().ApplyURI(c.URI).Validate(); err != nil {
-		return fmt.Errorf("mongo: URI %q: %w", redactURI(c.URI), err)
+	// A mongodb+srv URI is resolved through DNS when the client is made,
+	// so only a mongodb:// URI can be checked fully without the network.
+	if !isSRV(c.URI) {
+		if err := options.Client().ApplyURI(c.URI).Validate(); err != nil {
+			return fmt.Errorf("mongo: URI %q: %w", redactURI(c.URI), err)
+		}
 	}
 	if err := validateDatabase(c.Database); err != nil {
 		return err
@@ -116,6 +120,8 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+func isSRV(uri string) bool { return strings.HasPrefix(uri, "mongodb+srv://") }
 
 // validateDatabase applies MongoDB's rules for database names.
 func validateDatabase(name string) error {

@@ -111,7 +111,9 @@ type observer struct {
 
 func newObserver(tb testing.TB, uri string) *observer {
 	tb.Helper()
-	c, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(10 * time.Second))
+	// One connection: FerretDB keeps a cursor on the connection that opened
+	// it, and the driver may send getMore on another one of its pool.
+	c, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(10 * time.Second).SetMaxPoolSize(1))
 	if err != nil {
 		tb.Fatalf("observer: %v", err)
 	}

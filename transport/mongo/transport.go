@@ -16,8 +16,7 @@ import (
 // Transport stores events as documents of one MongoDB collection. It is
 // safe for concurrent use.
 type Transport struct {
-	cfg  Config
-	opts []*options.ClientOptions
+	cfg Config
 
 	mu       sync.Mutex
 	client   *mongo.Client
@@ -40,24 +39,33 @@ func New(cfg Config) (*Transport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
-	base := options.Client().ApplyURI(cfg.URI)
+	return &Transport{cfg: cfg.withDefaults()}, nil
+}
+
+// clientOptions builds the driver's options from the configuration. For a
+// mongodb+srv URI this resolves the SRV record, so it runs on first use,
+// not in New.
+func (t *Transport) clientOptions() ([]*options.ClientOptions, error) {
+	base := options.Client().ApplyURI(t.cfg.URI)
+	if err := base.Validate(); err != nil {
+		return nil, err
+	}
 	if base.AppName == nil {
 		base.SetAppName(DefaultAppName)
 	}
-	if cfg.Timeout > 0 {
+	if t.cfg.Timeout > 0 {
 		if base.ServerSelectionTimeout == nil {
-			base.SetServerSelectionTimeout(cfg.Timeout)
+			base.SetServerSelectionTimeout(t.cfg.Timeout)
 		}
 		if base.ConnectTimeout == nil {
-			base.SetConnectTimeout(cfg.Timeout)
+			base.SetConnectTimeout(t.cfg.Timeout)
 		}
 	}
 	opts := []*options.ClientOptions{base}
-	if cfg.ClientOptions != nil {
-		opts = append(opts, cfg.ClientOptions)
+	if t.cfg.ClientOptions != nil {
+		opts = append(opts, t.cfg.ClientOptions)
 	}
-	return &Transport{cfg: cfg, opts: opts}, nil
+	return opts, nil
 }
 
 // Open parses rawURL (see ParseURL), creates the Transport and connects it.
@@ -91,7 +99,13 @@ func (t *Transport) begin() (*mongo.Collection, error) {
 	if t.client == nil {
 		// The driver does not dial here; its monitor connects in the
 		// background and each operation waits for a server.
-		c, err := mongo.Connect(t.opts...)
+		opts, err := t.clientOptions()
+		if err != nil {
+			// Only the DNS lookup of a mongodb+srv URI can fail here
+			// (New validated the rest): retryable.
+			return nil, wrapKind(t.cfg.Name, eventgate.KindConnection, "resolve URI", err)
+		}
+		c, err := mongo.Connect(opts...)
 		if err != nil {
 			return nil, wrapKind(t.cfg.Name, eventgate.KindRejected, "create client", err)
 		}
