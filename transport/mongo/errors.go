@@ -12,10 +12,9 @@ import (
 	"github.com/eventgate/eventgate"
 )
 
-// Server error codes the mapping names.
-const (
-	codeDuplicateKey = 11000
-)
+// isDuplicateKey reports whether a write error code means the document's
+// key is already stored (11000; 11001 and 12582 from older servers).
+func isDuplicateKey(code int) bool { return code == 11000 || code == 11001 || code == 12582 }
 
 // rejectedCodes are server error codes that mean the document or the
 // request can never succeed as it is: retrying would fail the same way.

@@ -272,7 +272,7 @@ func (t *Transport) documentErrors(err error, evs []*eventgate.Event, at []int, 
 		if we.Index < 0 || we.Index >= len(at) {
 			return wrap(t.cfg.Name, fmt.Sprintf("insert batch of %d", len(at)), err)
 		}
-		if we.Code == codeDuplicateKey {
+		if isDuplicateKey(we.Code) {
 			continue
 		}
 		i := at[we.Index]
