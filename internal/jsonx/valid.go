@@ -1,8 +1,6 @@
 // Package jsonx holds a fast JSON validator for the Log hot path.
 package jsonx
 
-import "unicode/utf8"
-
 // maxDepth bounds nesting, as encoding/json does (10000), so hostile input
 // cannot exhaust the stack.
 const maxDepth = 10000
@@ -138,27 +136,43 @@ func (v *validator) array(depth int) bool {
 	}
 }
 
+// plain marks the bytes a string may hold without further checks.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 func (v *validator) str() bool {
 	v.i++ // opening quote
-	for v.i < len(v.b) {
-		c := v.b[v.i]
-		switch {
-		case c == '"':
+	b := v.b
+	for {
+		i := v.i
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+		v.i = i
+		if i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case '"':
 			v.i++
 			return true
-		case c == '\\':
+		case '\\':
 			v.i++
-			if v.i >= len(v.b) {
+			if v.i >= len(b) {
 				return false
 			}
-			switch v.b[v.i] {
+			switch b[v.i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				v.i++
 			case 'u':
-				if len(v.b)-v.i < 5 {
+				if len(b)-v.i < 5 {
 					return false
 				}
-				for _, h := range v.b[v.i+1 : v.i+5] {
+				for _, h := range b[v.i+1 : v.i+5] {
 					if !isHex(h) {
 						return false
 					}
@@ -167,15 +181,10 @@ func (v *validator) str() bool {
 			default:
 				return false
 			}
-		case c < 0x20:
+		default: // a control character
 			return false
-		case c < utf8.RuneSelf:
-			v.i++
-		default:
-			v.i++ // encoding/json accepts any byte >= 0x80 in strings
 		}
 	}
-	return false
 }
 
 func isHex(c byte) bool {

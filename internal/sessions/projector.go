@@ -176,6 +176,9 @@ func (p *Projector) project(rec journal.Record) error {
 	sf.buf = appendLine(sf.buf, rec.Seq, &v)
 	sf.lastSeq, sf.known = rec.Seq, true
 	p.lines++
+	if len(sf.buf) >= 256<<10 {
+		return p.writeFile(sf)
+	}
 	return nil
 }
 
@@ -292,8 +295,8 @@ func (p *Projector) writeFile(sf *sessFile) error {
 		return fmt.Errorf("sessions: write %s: %w", sf.id, err)
 	}
 	sf.buf = sf.buf[:0]
-	if cap(sf.buf) > 1<<20 {
-		sf.buf = nil
+	if cap(sf.buf) > 2<<20 {
+		sf.buf = nil // a one-off large event: do not keep its buffer
 	}
 	sf.dirty = true
 	return nil
