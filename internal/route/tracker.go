@@ -43,6 +43,9 @@ func (t *tracker) skip(last uint64, end journal.Position) {
 
 // ack settles the record seq and reports whether the low-water mark moved.
 func (t *tracker) ack(seq uint64) bool {
+	if seq < t.low.Seq {
+		return false // settled long ago
+	}
 	live := t.q[t.head:]
 	i := sort.Search(len(live), func(i int) bool { return live[i].last >= seq })
 	if i == len(live) || live[i].acked {

@@ -144,11 +144,15 @@ func (s *Store) Info(id string) (Info, bool, error) {
 		}
 		fi, _ := f.Stat()
 		line, start, err := lastLine(f, fi.Size())
+		if err == nil && start >= 0 && line[len(line)-1] != '\n' {
+			// A line still being written: take the one before it.
+			line, start, err = lastLine(f, start)
+		}
 		_ = f.Close()
 		if err != nil {
 			return Info{}, false, err
 		}
-		if start >= 0 && len(line) > 0 && line[len(line)-1] == '\n' {
+		if start >= 0 {
 			if m, err := parseLineMeta(line); err == nil {
 				info.Last = m.Time
 			}

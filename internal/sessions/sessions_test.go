@@ -1,0 +1,141 @@
+package sessions
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/eventgate/eventgate/internal/record"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func line(t *testing.T, seq uint64, typ string) []byte {
+	t.Helper()
+	b := record.Append(nil, &record.Fields{TimeNanos: int64(seq) * int64(time.Second), ID: "id", Session: "s",
+		Type: typ, Data: []byte(`{"a":"b\n"}`), Meta: map[string]string{"k": "v\"q"}})
+	v, err := record.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return appendLine(nil, seq, &v)
+}
+
+func TestLineIsValidJSONWithSeedKeys(t *testing.T) {
+	l := line(t, 7, "t\u2028")
+	if l[len(l)-1] != '\n' || bytes.Count(l, []byte("\n")) != 1 {
+		t.Fatalf("not one line: %q", l)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(l, &m); err != nil {
+		t.Fatalf("%v: %s", err, l)
+	}
+	for _, k := range []string{"timestamp", "event", "id", "seq", "session_id", "type", "meta"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("key %s missing", k)
+		}
+	}
+	if string(m["event"]) != `{"a":"b\n"}` {
+		t.Errorf("event = %s", m["event"])
+	}
+}
+
+func TestRepairTail(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, fileName(1))
+	whole := append(line(t, 1, "a"), line(t, 2, "a")...)
+	cases := map[string]struct {
+		content []byte
+		seq     uint64
+		size    int
+	}{
+		"empty":     {nil, 0, 0},
+		"whole":     {whole, 2, len(whole)},
+		"torn":      {append(bytes.Clone(whole), line(t, 3, "a")[:20]...), 2, len(whole)},
+		"torn only": {line(t, 3, "a")[:20], 0, 0},
+	}
+	for name, c := range cases {
+		if err := os.WriteFile(p, c.content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		seq, size, err := repairTail(p)
+		if err != nil || seq != c.seq || size != int64(c.size) {
+			t.Errorf("%s: seq %d size %d err %v; want %d %d", name, seq, size, err, c.seq, c.size)
+		}
+		if fi, _ := os.Stat(p); fi.Size() != int64(c.size) {
+			t.Errorf("%s: file is %d bytes after repair, want %d", name, fi.Size(), c.size)
+		}
+	}
+}
+
+func TestStoreFilterAndInfo(t *testing.T) {
+	dir := t.TempDir()
+	sdir := filepath.Join(dir, "s")
+	_ = os.MkdirAll(sdir, 0o755)
+	var a, b []byte
+	for seq := uint64(1); seq <= 5; seq++ {
+		a = append(a, line(t, seq, map[bool]string{true: "x", false: "y"}[seq%2 == 1])...)
+	}
+	for seq := uint64(6); seq <= 8; seq++ {
+		b = append(b, line(t, seq, "x")...)
+	}
+	_ = os.WriteFile(filepath.Join(sdir, fileName(1)), a, 0o644)
+	_ = os.WriteFile(filepath.Join(sdir, fileName(6)), append(b, []byte(`{"partial`)...), 0o644)
+	_ = os.MkdirAll(filepath.Join(dir, ".eventgate"), 0o755)
+	st := NewStore(dir, func(id string) error {
+		if id[0] == '.' {
+			return os.ErrInvalid
+		}
+		return nil
+	})
+	ctx := context.Background()
+	cases := []struct {
+		f    Filter
+		seqs []uint64
+	}{
+		{Filter{}, []uint64{1, 2, 3, 4, 5, 6, 7, 8}},
+		{Filter{Type: "x"}, []uint64{1, 3, 5, 6, 7, 8}},
+		{Filter{AfterSeq: 6}, []uint64{7, 8}},
+		{Filter{Limit: 2, AfterSeq: 4}, []uint64{5, 6}},
+		{Filter{Since: time.Unix(3, 0), Until: time.Unix(7, 0)}, []uint64{3, 4, 5, 6}},
+	}
+	for _, c := range cases {
+		es, err := st.Read(ctx, "s", c.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []uint64
+		for _, e := range es {
+			got = append(got, e.Seq)
+		}
+		if !equal(got, c.seqs) {
+			t.Errorf("%+v: %v, want %v", c.f, got, c.seqs)
+		}
+	}
+	infos, err := st.List(ctx)
+	if err != nil || len(infos) != 1 {
+		t.Fatalf("List: %+v %v", infos, err)
+	}
+	in := infos[0]
+	if in.ID != "s" || in.Count != 8 || !in.First.Equal(time.Unix(1, 0)) || !in.Last.Equal(time.Unix(8, 0)) {
+		t.Fatalf("info %+v", in)
+	}
+}
+
+func equal(a, b []uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
