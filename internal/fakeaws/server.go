@@ -58,9 +58,10 @@ type Server struct {
 }
 
 type pendingFault struct {
-	op string // "" matches every operation
-	n  int
-	f  Fault
+	op   string // "" matches every operation
+	pass int    // matching requests to let through first
+	n    int
+	f    Fault
 }
 
 func newServer(targetPrefix, contentType, signingName, typePrefix string) *Server {
@@ -148,6 +149,22 @@ func (s *Server) FailNext(op string, n int, f Fault) {
 	s.next = append(s.next, pendingFault{op: op, n: n, f: f})
 }
 
+// FailAfter lets the next pass requests for op through, then fails the n
+// after them with f.
+func (s *Server) FailAfter(op string, pass, n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next = append(s.next, pendingFault{op: op, pass: pass, n: n, f: f})
+}
+
+// ClearFaults drops every pending fault and ends an outage.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next = nil
+	s.outage = nil
+}
+
 // SetOutage makes every request fail with *f until SetOutage(nil) is called.
 func (s *Server) SetOutage(f *Fault) {
 	s.mu.Lock()
@@ -181,6 +198,10 @@ func (s *Server) fault(op string) *Fault {
 		p := &s.next[i]
 		if p.op != "" && p.op != op {
 			continue
+		}
+		if p.pass > 0 {
+			p.pass--
+			return nil
 		}
 		f := p.f
 		p.n--

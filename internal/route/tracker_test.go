@@ -10,7 +10,9 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func pos(seq uint64) journal.Position { return journal.Position{Seq: seq, Seg: 1, Offset: int64(seq) * 10} }
+func pos(seq uint64) journal.Position {
+	return journal.Position{Seq: seq, Seg: 1, Offset: int64(seq) * 10}
+}
 
 func TestTrackerLowWaterMark(t *testing.T) {
 	tr := newTracker(pos(1))

@@ -99,8 +99,8 @@ func (t *Transport) sendChunk(ctx context.Context, c *connection, chunk []batchE
 		}
 	}
 	cctx, cancel := t.callContext(ctx)
+	defer cancel()
 	out, err := c.client.SendMessageBatch(cctx, in)
-	cancel()
 	if err != nil {
 		err = t.wrap(cctx, "send message batch", err)
 		for _, e := range chunk {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -26,6 +27,13 @@ var throttleCodes = map[string]bool{
 	"AWS.SimpleQueueService.RequestThrottled": true,
 	"TooManyRequestsException":                true,
 	"RequestLimitExceeded":                    true,
+}
+
+// isThrottleCode reports whether an error code asks the caller to slow down:
+// a known code, or any code that says "Throttl" (SQS answers KMS throttling
+// with "KMS.ThrottlingException", for example).
+func isThrottleCode(code string) bool {
+	return throttleCodes[code] || strings.Contains(code, "Throttl")
 }
 
 // retryableClientCodes are client-side (4xx) codes that a later attempt can
@@ -71,7 +79,7 @@ func classify(err error) eventgate.Kind {
 	}
 	var apiErr smithy.APIError
 	hasAPIErr := errors.As(err, &apiErr)
-	if hasAPIErr && throttleCodes[apiErr.ErrorCode()] {
+	if hasAPIErr && isThrottleCode(apiErr.ErrorCode()) {
 		return eventgate.KindThrottled
 	}
 	if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary {
@@ -126,7 +134,7 @@ func (t *Transport) entryError(e types.BatchResultErrorEntry) error {
 	code := aws.ToString(e.Code)
 	cause := fmt.Errorf("sqs: batch entry failed: %s: %s (sender fault: %t)", code, aws.ToString(e.Message), e.SenderFault)
 	switch {
-	case throttleCodes[code]:
+	case isThrottleCode(code):
 		return eventgate.NewError(t.cfg.Name, eventgate.KindThrottled, cause)
 	case e.SenderFault:
 		return eventgate.NewError(t.cfg.Name, eventgate.KindRejected, cause)
