@@ -1,0 +1,26 @@
+package mqtt
+
+import (
+	"testing"
+
+	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/eventgatetest"
+)
+
+func TestConformance(t *testing.T) {
+	addr := brokerAddr(t)
+	eventgatetest.TestTransport(t, eventgatetest.Harness{
+		New: func(t testing.TB) (eventgate.Transport, eventgatetest.Fetch) {
+			prefix := uniq("egt/conf-")
+			sub := subscribe(t, addr, prefix+"/#")
+			tr, err := New(Config{Broker: "tcp://" + addr, Topic: prefix + "/{session}"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tr, sub.events
+		},
+		// Everything is carried byte for byte (the payload is the event's
+		// JSON form) and one publisher's QoS 1 messages reach a QoS 1
+		// subscriber in order, so no feature is relaxed.
+	})
+}
