@@ -1,8 +1,10 @@
 package redisstream
 
 import (
+	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/eventgate/eventgate"
 )
@@ -84,4 +86,54 @@ func BenchmarkSendBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkGatewayRoute measures sustained delivery through a Gateway: events
+// are logged in batches of 100 (one journal fsync each, SyncAlways) and the
+// clock stops when Flush reports every one delivered to Redis by the route.
+// batch is the route's batch size (1 = one XADD per event, 100 = pipelined
+// SendBatch of up to 100).
+func BenchmarkGatewayRoute(b *testing.B) {
+	addr := redisAddr(b)
+	c := admin(b, addr)
+	for _, batch := range []int{1, 100} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			stream := uniqueName("egbench")
+			dropKeys(b, c, stream)
+			tr, err := New(Config{Addr: addr, Stream: stream})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ropts []eventgate.RouteOption
+			if batch > 1 {
+				ropts = append(ropts, eventgate.RouteBatch(batch, 4<<20, time.Millisecond))
+			}
+			gw, err := eventgate.Open(b.TempDir(), eventgate.WithTransport("redis", tr, ropts...))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer gw.Close(context.Background())
+			ctx := b.Context()
+			chunk := make([]*eventgate.Event, 0, 100)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				chunk = append(chunk, benchEvent(i))
+				if len(chunk) == cap(chunk) || i == b.N-1 {
+					if err := gw.LogBatch(ctx, chunk); err != nil {
+						b.Fatal(err)
+					}
+					chunk = chunk[:0]
+				}
+			}
+			if err := gw.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			if st := gw.Stats().Routes["redis"]; st.Delivered != uint64(b.N) || st.DeadLettered != 0 {
+				b.Fatalf("route delivered %d of %d, dead-lettered %d", st.Delivered, b.N, st.DeadLettered)
+			}
+		})
+	}
 }

@@ -39,6 +39,12 @@
 // An event whose Data is not valid JSON fails with KindSerialization, and any
 // call after Close with an error matching eventgate.ErrClosed.
 //
+// Config.Logger receives this package's debug records. The Redis client
+// library itself reports failed dials through its own process-wide logger
+// (standard error by default); a program changes that with redis.SetLogger,
+// or silences it with logging.Disable from
+// github.com/redis/go-redis/v9/logging.
+//
 // # Example
 //
 //	package main

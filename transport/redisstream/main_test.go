@@ -10,10 +10,16 @@ import (
 	"github.com/eventgate/eventgate"
 	"github.com/eventgate/eventgate/internal/testutil"
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// The client library reports every failed dial on stderr; the outage
+	// tests provoke many on purpose.
+	logging.Disable()
+	goleak.VerifyTestMain(m)
+}
 
 // redisAddr returns the test server's address, skipping (or failing, when
 // services are required) if it is unreachable.
