@@ -26,7 +26,7 @@ type Config struct {
 	Reader      *journal.Reader
 	MaxFileSize int64         // rotate a session's file past this size; default 64 MiB
 	FsyncFiles  bool          // fsync written session files before committing the cursor
-	CommitEvery time.Duration // default 200ms
+	CommitEvery time.Duration // default 1s
 	MaxOpen     int           // session files kept open; default 256
 	Logger      *slog.Logger
 }
@@ -50,10 +50,11 @@ type Projector struct {
 	err     error
 	stopped bool
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{}
-	lines  uint64
+	flushReq chan struct{} // asks run to write buffered lines now
+	ctx      context.Context
+	cancel   context.CancelFunc
+	done     chan struct{}
+	lines    uint64
 }
 
 type sessFile struct {
@@ -74,7 +75,7 @@ func Start(cfg Config) (*Projector, error) {
 		cfg.MaxFileSize = 64 << 20
 	}
 	if cfg.CommitEvery <= 0 {
-		cfg.CommitEvery = 200 * time.Millisecond
+		cfg.CommitEvery = time.Second
 	}
 	if cfg.MaxOpen <= 0 {
 		cfg.MaxOpen = 256
@@ -89,6 +90,7 @@ func Start(cfg Config) (*Projector, error) {
 		files:      make(map[string]*sessFile),
 		pos:        cfg.Reader.Position(),
 		changed:    make(chan struct{}),
+		flushReq:   make(chan struct{}, 1),
 		ctx:        ctx,
 		cancel:     cancel,
 		done:       make(chan struct{}),
@@ -97,11 +99,28 @@ func Start(cfg Config) (*Projector, error) {
 	return p, nil
 }
 
+// writeDelay is how long projected lines may wait in memory for more lines
+// of the same session, so that a busy gateway writes each session file once
+// per interval rather than once per journal batch. Flush cuts it short.
+const writeDelay = 10 * time.Millisecond
+
 func (p *Projector) run() {
 	defer close(p.done)
 	commit := time.NewTicker(p.cfg.CommitEvery)
 	defer commit.Stop()
+	delay := time.NewTimer(writeDelay)
+	delay.Stop()
+	defer delay.Stop()
+	armed := false
 	var pending int
+	write := func() error {
+		if armed && !delay.Stop() {
+			<-delay.C
+		}
+		armed = false
+		pending = 0
+		return p.writeAll()
+	}
 	for {
 		rec, ok, err := p.cfg.Reader.TryNext()
 		if err != nil {
@@ -114,30 +133,41 @@ func (p *Projector) run() {
 				return
 			}
 			pending += len(rec.Payload)
-			if pending < 4<<20 {
-				continue
+			if pending >= 4<<20 {
+				if err := write(); err != nil {
+					p.fail(err)
+					return
+				}
 			}
-		}
-		// Caught up (or buffered enough): write what is pending.
-		if err := p.writeAll(); err != nil {
-			p.fail(err)
-			return
-		}
-		pending = 0
-		if ok {
 			continue
 		}
+		if pending > 0 && !armed {
+			delay.Reset(writeDelay)
+			armed = true
+		}
+		var werr error
 		select {
 		case <-p.cfg.Reader.Wait():
+		case <-delay.C:
+			armed = false
+			werr = write()
+		case <-p.flushReq:
+			werr = write()
 		case <-commit.C:
-			if err := p.commit(); err != nil {
-				p.fail(err)
-				return
+			if werr = write(); werr == nil {
+				werr = p.commit()
 			}
 		case <-p.ctx.Done():
-			if err := p.commit(); err != nil {
-				p.fail(err)
+			if werr = write(); werr == nil {
+				werr = p.commit()
 			}
+			if werr != nil {
+				p.fail(werr)
+			}
+			return
+		}
+		if werr != nil {
+			p.fail(werr)
 			return
 		}
 	}
@@ -317,27 +347,23 @@ func (p *Projector) writeAll() error {
 }
 
 // commit makes written lines durable (when configured) and saves the cursor.
+// It runs on the projector's goroutine, so no file it syncs is closed
+// meanwhile; readers of the projector's state are not held up by the sync.
 func (p *Projector) commit() error {
 	p.mu.Lock()
 	pos := p.pos
-	var sync []*os.File
+	var dirty []*os.File
 	for _, sf := range p.files {
 		if sf.dirty && sf.f != nil {
-			if p.cfg.FsyncFiles {
-				sync = append(sync, sf.f)
-			}
+			dirty = append(dirty, sf.f)
 			sf.dirty = false
 		}
 	}
-	var err error
-	for _, f := range sync {
-		if e := f.Sync(); e != nil && err == nil {
-			err = fmt.Errorf("sessions: fsync %s: %w", f.Name(), e)
-		}
-	}
 	p.mu.Unlock()
-	if err != nil {
-		return err
+	if p.cfg.FsyncFiles {
+		if err := syncFiles(p.cfg.Dir, dirty); err != nil {
+			return err
+		}
 	}
 	return p.cfg.Reader.Commit(pos)
 }
@@ -359,6 +385,10 @@ func (p *Projector) Flush(ctx context.Context, seq uint64) error {
 		p.mu.Unlock()
 		if pos.Seq >= seq && !dirty {
 			return nil
+		}
+		select {
+		case p.flushReq <- struct{}{}:
+		default:
 		}
 		if err != nil {
 			return err
