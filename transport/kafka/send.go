@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -45,15 +46,7 @@ func (t *Transport) record(ev *eventgate.Event) (*kgo.Record, error) {
 			}
 			headers = append(headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
 		}
-		slices.SortFunc(headers[start:], func(a, b kgo.RecordHeader) int {
-			switch {
-			case a.Key < b.Key:
-				return -1
-			case a.Key > b.Key:
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(headers[start:], func(a, b kgo.RecordHeader) int { return strings.Compare(a.Key, b.Key) })
 	}
 	return &kgo.Record{
 		Topic:     t.topic.topic(ev),
