@@ -7,22 +7,22 @@ import (
 
 func TestEscapeTopicLevel(t *testing.T) {
 	cases := map[string]string{
-		"":              "",
-		"plain-id_1.2":  "plain-id_1.2",
-		"日本語":           "日本語",
-		"a+b":           "a%2Bb",
-		"a#b":           "a%23b",
-		"a/b":           "a%2Fb",
-		"$SYS":          "%24SYS",
-		"100%":          "100%25",
-		"%2B":           "%252B",
-		"tab\there":     "tab%09here",
-		"nul\x00":       "nul%00",
-		"del\x7f":       "del%7F",
-		"c1\u0085":      "c1%C2%85",
-		"bad\xff":       "bad\uFFFD",
-		"+/#":           "%2B%2F%23",
-		"emoji🚀+":       "emoji🚀%2B",
+		"":             "",
+		"plain-id_1.2": "plain-id_1.2",
+		"日本語":          "日本語",
+		"a+b":          "a%2Bb",
+		"a#b":          "a%23b",
+		"a/b":          "a%2Fb",
+		"$SYS":         "%24SYS",
+		"100%":         "100%25",
+		"%2B":          "%252B",
+		"tab\there":    "tab%09here",
+		"nul\x00":      "nul%00",
+		"del\x7f":      "del%7F",
+		"c1\u0085":     "c1%C2%85",
+		"bad\xff":      "bad\uFFFD",
+		"+/#":          "%2B%2F%23",
+		"emoji🚀+":      "emoji🚀%2B",
 	}
 	for in, want := range cases {
 		got := EscapeTopicLevel(in)
