@@ -32,10 +32,33 @@ type RouteStats struct {
 	LastErrorAt    time.Time
 }
 
-// StateReporter is implemented by transports (such as circuit breakers) that
-// report a state for Stats.
-type StateReporter interface {
-	State() string
+// CircuitStater is implemented by circuit breakers (transport.CircuitBreaker)
+// so that route statistics can report the breaker's state.
+type CircuitStater interface {
+	CircuitState() string
+}
+
+// Wrapper is implemented by transports that wrap one other transport
+// (retry, breaker, batch, timeout), so that Stats can find a circuit breaker
+// inside a chain of wrappers.
+type Wrapper interface {
+	Unwrap() Transport
+}
+
+// circuitState returns the state of the first circuit breaker in t's chain of
+// wrappers, or "" when there is none.
+func circuitState(t Transport) string {
+	for i := 0; t != nil && i < 32; i++ {
+		if cs, ok := t.(CircuitStater); ok {
+			return cs.CircuitState()
+		}
+		w, ok := t.(Wrapper)
+		if !ok {
+			return ""
+		}
+		t = w.Unwrap()
+	}
+	return ""
 }
 
 // Stats returns the Gateway's current figures.
@@ -64,8 +87,6 @@ func routeStats(r *gwRoute) RouteStats {
 		BacklogEvents: rs.BacklogEvents, BacklogBytes: rs.BacklogBytes, InFlight: rs.InFlight,
 		Lag: rs.Lag, BacklogFull: rs.Full, LastError: rs.LastError, LastErrorAt: rs.LastErrorAt,
 	}
-	if sr, ok := r.t.(StateReporter); ok {
-		out.BreakerState = sr.State()
-	}
+	out.BreakerState = circuitState(r.t)
 	return out
 }

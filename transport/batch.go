@@ -506,3 +506,6 @@ func batchFromErrs(errs []error) error {
 	}
 	return batchResult(m)
 }
+
+// Unwrap returns the wrapped transport.
+func (b *batcher) Unwrap() eventgate.Transport { return b.next }

@@ -534,3 +534,10 @@ func (w *ratioWindow) trips(ratio float64, minRequests int) bool {
 	total := ok + fail
 	return total >= minRequests && total > 0 && float64(fail) >= ratio*float64(total)
 }
+
+// Unwrap returns the wrapped transport.
+func (b *breaker) Unwrap() eventgate.Transport { return b.next }
+
+// CircuitState returns the state's name ("closed", "open", "half-open"), as
+// the Gateway's route statistics report it.
+func (b *breaker) CircuitState() string { return b.State().String() }

@@ -408,3 +408,6 @@ func (r *retryingBatch) retryBatch(ctx context.Context, evs []*eventgate.Event, 
 		}
 	}
 }
+
+// Unwrap returns the wrapped transport.
+func (r *retrying) Unwrap() eventgate.Transport { return r.next }

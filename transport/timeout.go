@@ -149,3 +149,6 @@ func (t *timeout) timeoutError(err error) error {
 		Err:       fmt.Errorf("timeout: no answer within %s (%w): %w", t.d, context.DeadlineExceeded, err),
 	}
 }
+
+// Unwrap returns the wrapped transport.
+func (t *timeout) Unwrap() eventgate.Transport { return t.next }
