@@ -12,9 +12,17 @@
 // CircuitBreaker, Batch, Timeout, Multi, Fallback and RoundRobin.
 //
 // Constructors take functional options, each documented with its default.
-// WithName is accepted by NewNull, NewCallback, NewLog and NewFile; the other
-// options belong to one constructor and carry its name (WithFileSync,
-// WithLogLevel, …).
+// WithName is accepted by every constructor and WithClock by the wrappers
+// that keep time; the other options belong to one constructor and carry its
+// name (WithFileSync, WithLogLevel, …).
+//
+// The single-child wrappers (Retry, CircuitBreaker, Batch, Timeout) have an
+// Unwrap method, and CircuitBreaker a CircuitState method, so a Gateway's
+// route statistics report the state of a breaker wherever it sits in a chain.
+// CircuitBreaker is this package's own rather than a third-party one: its
+// clock can be injected (every transition is tested without sleeping), its
+// state-change callback runs outside its lock, and an open breaker tells the
+// caller when it will admit a probe (a Retry-After hint that Retry honours).
 //
 // Every transport here honours the eventgate.Transport contract: safe for
 // concurrent use, errors are *eventgate.TransportError whose kind decides
