@@ -16,8 +16,8 @@ const closeGrace = 5 * time.Second
 //
 // Guarantees:
 //   - Send returns nil only after the broker confirmed the message (a
-//     persistent message is confirmed once the queues it was routed to have
-//     it on disk). With the mandatory flag (the default), a message no queue
+//     persistent message routed to durable queues is confirmed once it is
+//     on disk). With the mandatory flag (the default), a message no queue
 //     is bound for is returned by the broker and Send fails with
 //     KindRejected (ErrUnroutable); a nack fails with KindThrottled
 //     (ErrNacked).
