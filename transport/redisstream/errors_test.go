@@ -155,7 +155,8 @@ func TestServerErrors(t *testing.T) {
 	})
 
 	t.Run("timeout", func(t *testing.T) {
-		tr := newTransport(t, Config{Addr: silentServer(t), Timeout: 200 * time.Millisecond, MaxRetries: -1})
+		silent, _ := silentServer(t)
+		tr := newTransport(t, Config{Addr: silent, Timeout: 200 * time.Millisecond, MaxRetries: -1})
 		err := tr.Send(ctx, testEvent("s", 0))
 		if !errors.Is(err, eventgate.ErrTimeout) || !eventgate.Retryable(err) {
 			t.Fatalf("Send to a server that never answers: %v, want a retryable timeout", err)
@@ -225,18 +226,21 @@ func closedAddr(t *testing.T) string {
 	return addr
 }
 
-// silentServer accepts connections and never answers; everything stops at
-// cleanup.
-func silentServer(t *testing.T) string {
+// silentServer accepts connections, reads what they send and never answers;
+// everything stops at cleanup. The channel is closed when the first bytes
+// arrive.
+func silentServer(t *testing.T) (string, <-chan struct{}) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
+		mu       sync.Mutex
+		conns    []net.Conn
+		wg       sync.WaitGroup
+		gotBytes = make(chan struct{})
+		once     sync.Once
 	)
 	wg.Add(1)
 	go func() {
@@ -249,16 +253,27 @@ func silentServer(t *testing.T) string {
 			mu.Lock()
 			conns = append(conns, conn)
 			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				buf := make([]byte, 4096)
+				for {
+					if _, err := conn.Read(buf); err != nil {
+						return
+					}
+					once.Do(func() { close(gotBytes) })
+				}
+			}()
 		}
 	}()
 	t.Cleanup(func() {
 		_ = l.Close()
-		wg.Wait()
 		mu.Lock()
-		defer mu.Unlock()
 		for _, c := range conns {
 			_ = c.Close()
 		}
+		mu.Unlock()
+		wg.Wait()
 	})
-	return l.Addr().String()
+	return l.Addr().String(), gotBytes
 }
