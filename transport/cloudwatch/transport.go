@@ -1,0 +1,229 @@
+package cloudwatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/eventgate/eventgate"
+)
+
+// Transport delivers events to one CloudWatch Logs log stream. It is safe for
+// concurrent use.
+type Transport struct {
+	cfg Config
+
+	connectMu sync.Mutex
+	conn      atomic.Pointer[connection]
+
+	mu       sync.Mutex
+	closed   bool
+	inflight sync.WaitGroup
+}
+
+type connection struct {
+	client *cloudwatchlogs.Client
+	owned  *http.Transport // HTTP transport created by us, closed by Close
+}
+
+var (
+	_ eventgate.Transport   = (*Transport)(nil)
+	_ eventgate.Connector   = (*Transport)(nil)
+	_ eventgate.BatchSender = (*Transport)(nil)
+	_ eventgate.Namer       = (*Transport)(nil)
+)
+
+// New validates cfg and returns a Transport. It does not contact AWS.
+func New(cfg Config) (*Transport, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, eventgate.NewError(cfg.nameOrDefault(), eventgate.KindRejected, err)
+	}
+	return &Transport{cfg: cfg.withDefaults()}, nil
+}
+
+// Open is ParseURL, New and Connect in one call.
+func Open(ctx context.Context, rawURL string) (*Transport, error) {
+	cfg, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, eventgate.NewError(DefaultName, eventgate.KindRejected, err)
+	}
+	t, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Connect(ctx); err != nil {
+		_ = t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// Name returns the configured name (default "cloudwatch").
+func (t *Transport) Name() string { return t.cfg.Name }
+
+// Connect builds the CloudWatch Logs client and, with Config.Create, creates
+// the log group and stream (existing ones are fine). It is idempotent; Send
+// calls it when it was not called.
+func (t *Transport) Connect(ctx context.Context) error {
+	if err := t.begin(); err != nil {
+		return err
+	}
+	defer t.inflight.Done()
+	_, err := t.connect(ctx)
+	return err
+}
+
+func (t *Transport) connect(ctx context.Context) (*connection, error) {
+	if c := t.conn.Load(); c != nil {
+		return c, nil
+	}
+	t.connectMu.Lock()
+	defer t.connectMu.Unlock()
+	if c := t.conn.Load(); c != nil {
+		return c, nil
+	}
+	ctx, cancel := t.callContext(ctx)
+	defer cancel()
+	var awsCfg aws.Config
+	if t.cfg.AWS != nil {
+		awsCfg = t.cfg.AWS.Copy()
+	} else {
+		var opts []func(*awsconfig.LoadOptions) error
+		if t.cfg.Region != "" {
+			opts = append(opts, awsconfig.WithRegion(t.cfg.Region))
+		}
+		loaded, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+		if err != nil {
+			return nil, eventgate.NewError(t.cfg.Name, eventgate.KindRejected, fmt.Errorf("cloudwatch: load AWS configuration: %w", err))
+		}
+		awsCfg = loaded
+	}
+	if t.cfg.Region != "" {
+		awsCfg.Region = t.cfg.Region
+	}
+	if awsCfg.Region == "" {
+		return nil, eventgate.NewError(t.cfg.Name, eventgate.KindRejected,
+			errors.New("cloudwatch: no AWS region: set Config.Region, the region URL parameter or AWS_REGION"))
+	}
+	c := &connection{}
+	if awsCfg.HTTPClient == nil {
+		tr := awshttp.NewBuildableClient().GetTransport()
+		tr.MaxIdleConnsPerHost = 64
+		c.owned = tr
+		awsCfg.HTTPClient = &http.Client{Transport: tr}
+	}
+	awsCfg.HTTPClient = guardedClient{next: awsCfg.HTTPClient}
+	c.client = cloudwatchlogs.NewFromConfig(awsCfg, func(o *cloudwatchlogs.Options) {
+		if t.cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(t.cfg.Endpoint)
+		}
+		if t.cfg.MaxAttempts <= 1 {
+			o.Retryer = aws.NopRetryer{}
+		} else {
+			o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = t.cfg.MaxAttempts
+				so.RateLimiter = ratelimit.None
+			})
+		}
+	})
+	if t.cfg.Create {
+		if err := t.create(ctx, c.client); err != nil {
+			c.closeIdle()
+			return nil, err
+		}
+	}
+	t.cfg.Logger.Debug("cloudwatch: connected", "group", t.cfg.LogGroup, "stream", t.cfg.LogStream, "region", awsCfg.Region)
+	t.conn.Store(c)
+	return c, nil
+}
+
+// create makes the log group and stream, treating "already exists" as done.
+func (t *Transport) create(ctx context.Context, client *cloudwatchlogs.Client) error {
+	var exists *types.ResourceAlreadyExistsException
+	_, err := client.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(t.cfg.LogGroup)})
+	if err != nil && !errors.As(err, &exists) {
+		return t.wrap(ctx, "create log group", err)
+	}
+	_, err = client.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{
+		LogGroupName:  aws.String(t.cfg.LogGroup),
+		LogStreamName: aws.String(t.cfg.LogStream),
+	})
+	if err != nil && !errors.As(err, &exists) {
+		return t.wrap(ctx, "create log stream", err)
+	}
+	return nil
+}
+
+func (c *connection) closeIdle() {
+	if c.owned != nil {
+		c.owned.CloseIdleConnections()
+	}
+}
+
+// Send delivers one event with PutLogEvents. It returns nil only when
+// CloudWatch Logs accepted the event.
+func (t *Transport) Send(ctx context.Context, ev *eventgate.Event) error {
+	if err := t.begin(); err != nil {
+		return err
+	}
+	defer t.inflight.Done()
+	c, err := t.connect(ctx)
+	if err != nil {
+		return err
+	}
+	e, err := t.encode(ev)
+	if err != nil {
+		return err
+	}
+	batch := []logEvent{e}
+	failed := map[int]error{}
+	if err := t.put(ctx, c, batch, failed); err != nil {
+		return err
+	}
+	return failed[0]
+}
+
+// Close waits for in-flight calls, then releases the HTTP connections. It is
+// idempotent; afterwards Send returns an error matching eventgate.ErrClosed.
+func (t *Transport) Close() error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	t.closed = true
+	t.mu.Unlock()
+	t.inflight.Wait()
+	if c := t.conn.Load(); c != nil {
+		c.closeIdle()
+	}
+	return nil
+}
+
+func (t *Transport) begin() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return eventgate.NewError(t.cfg.Name, eventgate.KindClosed, errors.New("cloudwatch: transport is closed"))
+	}
+	t.inflight.Add(1)
+	return nil
+}
+
+func (t *Transport) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, t.cfg.RequestTimeout)
+}
