@@ -26,8 +26,9 @@
 //
 // # Errors
 //
-// Every error is a *eventgate.TransportError. Timeouts are KindTimeout and
-// refused, reset or dropped connections KindConnection (both retryable). Error
+// Every error is a *eventgate.TransportError. Timeouts are KindTimeout;
+// refused, reset or dropped connections and failed TLS handshakes (an
+// untrusted certificate) are KindConnection; both are retryable. Error
 // replies of the server map by their first word:
 //
 //	OOM, BUSY, "ERR max number of clients reached"    KindThrottled (retryable)

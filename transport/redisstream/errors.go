@@ -2,6 +2,8 @@ package redisstream
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -52,7 +54,8 @@ var replyKinds = map[string]eventgate.Kind{
 // failure to talk to the server: timeouts (socket deadlines, ctx deadlines,
 // pool waits) are KindTimeout; refused, reset and dropped connections
 // (including io.EOF from a connection the server closed) are KindConnection;
-// a closed client is KindClosed; the rest is left to eventgate.Classify.
+// TLS handshake and certificate failures are KindConnection too; a closed
+// client is KindClosed; the rest is left to eventgate.Classify.
 func kindOf(err error) eventgate.Kind {
 	var rerr redis.Error
 	if errors.As(err, &rerr) {
@@ -67,8 +70,27 @@ func kindOf(err error) eventgate.Kind {
 		return eventgate.KindTimeout
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return eventgate.KindConnection
+	case isTLSError(err):
+		// A certificate the client does not trust, or a server that does
+		// not speak TLS: the connection cannot be made until the operator
+		// fixes one side, after which delivery resumes by itself.
+		return eventgate.KindConnection
 	}
 	return eventgate.Classify(err)
+}
+
+// isTLSError reports whether err is a TLS handshake or certificate failure.
+func isTLSError(err error) bool {
+	var (
+		verr *tls.CertificateVerificationError
+		rerr tls.RecordHeaderError
+		aerr tls.AlertError
+		uerr x509.UnknownAuthorityError
+		herr x509.HostnameError
+		cerr x509.CertificateInvalidError
+	)
+	return errors.As(err, &verr) || errors.As(err, &rerr) || errors.As(err, &aerr) ||
+		errors.As(err, &uerr) || errors.As(err, &herr) || errors.As(err, &cerr)
 }
 
 // replyKind classifies a server error reply by its first word.

@@ -2,6 +2,8 @@ package redisstream
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +56,8 @@ func TestErrorKinds(t *testing.T) {
 		{"reset", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, eventgate.KindConnection},
 		{"socket timeout", &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}, eventgate.KindTimeout},
 		{"ctx deadline", context.DeadlineExceeded, eventgate.KindTimeout},
+		{"untrusted certificate", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}, eventgate.KindConnection},
+		{"not TLS", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, eventgate.KindConnection},
 		{"pool timeout", redis.ErrPoolTimeout, eventgate.KindTimeout},
 		{"client closed", redis.ErrClosed, eventgate.KindClosed},
 		{"ctx cancelled", context.Canceled, eventgate.KindUnknown},

@@ -2,6 +2,7 @@ package redisstream
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os/exec"
@@ -130,14 +131,8 @@ func TestGatewayRouteSurvivesKilledConnections(t *testing.T) {
 // keeps it down until deliveries fail, and starts it again on the same port.
 // Every event must arrive, in per-session order, with none dead-lettered.
 func TestGatewayRouteSurvivesServerRestart(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if testutil.Required() {
-			t.Fatalf("redis-server is required (%s=1) but not found: %v", testutil.RequireEnv, err)
-		}
-		t.Skipf("redis-server not found: %v", err)
-	}
-	srv := startRedis(t, bin, t.TempDir(), freePort(t))
+	bin := redisServerBin(t)
+	srv := startRedis(t, bin, t.TempDir(), freePort(t), nil)
 	ctx := t.Context()
 	c := redis.NewClient(&redis.Options{Addr: srv.addr, MaxRetries: -1})
 	defer c.Close()
@@ -166,7 +161,7 @@ func TestGatewayRouteSurvivesServerRestart(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	downFor := gw.Stats().Routes["redis"]
-	srv = startRedis(t, bin, srv.dir, srv.port)
+	srv = startRedis(t, bin, srv.dir, srv.port, nil)
 	if err := <-logged; err != nil {
 		t.Fatalf("Log: %v", err)
 	}
@@ -198,20 +193,41 @@ type redisProc struct {
 	exited    chan struct{}
 }
 
+// redisServerBin returns the redis-server binary, skipping the test (or
+// failing it when services are required) when there is none.
+func redisServerBin(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if testutil.Required() {
+			t.Fatalf("redis-server is required (%s=1) but not found: %v", testutil.RequireEnv, err)
+		}
+		t.Skipf("redis-server not found: %v", err)
+	}
+	return bin
+}
+
 // startRedis runs redis-server on 127.0.0.1:port with its data in dir
 // (append-only file, fsync on every write), waits until it answers PING, and
-// kills it at cleanup.
-func startRedis(t *testing.T, bin, dir string, port int) *redisProc {
+// kills it at cleanup. With tlsCfg set, the port speaks TLS (extra holds the
+// certificate options) and PING is sent over TLS.
+func startRedis(t *testing.T, bin, dir string, port int, tlsCfg *tls.Config, extra ...string) *redisProc {
 	t.Helper()
 	p := &redisProc{dir: dir, port: port, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--loglevel", "warning")
+	portFlag := "--port"
+	if tlsCfg != nil {
+		portFlag = "--tls-port"
+		extra = append(extra, "--port", "0")
+	}
+	args := append([]string{portFlag, strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+		"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--loglevel", "warning"}, extra...)
+	p.cmd = exec.Command(bin, args...)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start redis-server: %v", err)
 	}
 	go func() { _ = p.cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() { p.kill(t) })
-	c := redis.NewClient(&redis.Options{Addr: p.addr, MaxRetries: -1, DialerRetries: 1})
+	c := redis.NewClient(&redis.Options{Addr: p.addr, MaxRetries: -1, DialerRetries: 1, TLSConfig: tlsCfg})
 	defer c.Close()
 	deadline := time.Now().Add(15 * time.Second)
 	for c.Ping(context.Background()).Err() != nil {

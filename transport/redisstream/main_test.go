@@ -2,6 +2,7 @@ package redisstream
 
 import (
 	"context"
+	"crypto/tls"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,6 +33,14 @@ func redisAddr(tb testing.TB) string {
 func admin(tb testing.TB, addr string) *redis.Client {
 	tb.Helper()
 	c := redis.NewClient(&redis.Options{Addr: addr, ClientName: "eventgate-test-admin"})
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// newAdminTLS returns a plain client for a TLS server, closed at cleanup.
+func newAdminTLS(tb testing.TB, addr string, cfg *tls.Config) *redis.Client {
+	tb.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, TLSConfig: cfg})
 	tb.Cleanup(func() { _ = c.Close() })
 	return c
 }
