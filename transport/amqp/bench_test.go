@@ -3,6 +3,7 @@ package amqp
 import (
 	"context"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -106,10 +107,17 @@ func BenchmarkSendBatch(b *testing.B) {
 }
 
 // BenchmarkRawPublishConfirm is the broker's own limit, measured the same
-// way: a bare amqp091 channel in confirm mode publishing pre-encoded
-// persistent messages (mandatory, like the transport) in batches of 1000,
-// then waiting for every confirm.
+// way: bare amqp091 channels in confirm mode, each publishing pre-encoded
+// persistent messages (mandatory, like the transport) in batches of 1000
+// and then waiting for every confirm; one channel, and four at once (as a
+// Gateway route's four workers use).
 func BenchmarkRawPublishConfirm(b *testing.B) {
+	for _, channels := range []int{1, 4} {
+		b.Run("channels="+strconv.Itoa(channels), func(b *testing.B) { benchRaw(b, channels) })
+	}
+}
+
+func benchRaw(b *testing.B, channels int) {
 	url := brokerURL(b)
 	s := newSink(b, url, uniqueName("raw"), benchQueueArgs)
 	conn, err := amqp091.Dial(url)
@@ -117,13 +125,6 @@ func BenchmarkRawPublishConfirm(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := ch.Confirm(false); err != nil {
-		b.Fatal(err)
-	}
 	evs := benchEvents(4096)
 	pubs := make([]amqp091.Publishing, len(evs))
 	keys := make([]string, len(evs))
@@ -134,27 +135,49 @@ func BenchmarkRawPublishConfirm(b *testing.B) {
 		}
 		keys[i] = "session." + ev.SessionID
 	}
+	chans := make([]*amqp091.Channel, channels)
+	for i := range chans {
+		if chans[i], err = conn.Channel(); err != nil {
+			b.Fatal(err)
+		}
+		if err := chans[i].Confirm(false); err != nil {
+			b.Fatal(err)
+		}
+	}
 	const size = 1000
-	dcs := make([]*amqp091.DeferredConfirmation, size)
+	var next atomic.Int64 // events claimed so far, in steps of size
 	b.ReportAllocs()
 	b.ResetTimer()
-	sent := 0
-	for sent < b.N {
-		k := min(size, b.N-sent)
-		for j := range k {
-			i := (sent + j) % len(pubs)
-			dc, err := ch.PublishWithDeferredConfirm(s.exchange, keys[i], true, false, pubs[i])
-			if err != nil {
-				b.Fatal(err)
+	var wg sync.WaitGroup
+	for _, ch := range chans {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dcs := make([]*amqp091.DeferredConfirmation, size)
+			for {
+				from := int(next.Add(size)) - size
+				if from >= b.N {
+					return
+				}
+				k := min(size, b.N-from)
+				for j := range k {
+					i := (from + j) % len(pubs)
+					dc, err := ch.PublishWithDeferredConfirm(s.exchange, keys[i], true, false, pubs[i])
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					dcs[j] = dc
+				}
+				for _, dc := range dcs[:k] {
+					if !dc.Wait() {
+						b.Error("nacked")
+						return
+					}
+				}
 			}
-			dcs[j] = dc
-		}
-		for _, dc := range dcs[:k] {
-			if !dc.Wait() {
-				b.Fatal("nacked")
-			}
-		}
-		sent += k
+		}()
 	}
-	reportRate(b, sent)
+	wg.Wait()
+	reportRate(b, b.N)
 }
