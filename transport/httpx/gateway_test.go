@@ -79,7 +79,7 @@ func TestGatewayRouteSurvivesOutage(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer gw.Close(context.Background())
-			const sessions, perSession = 8, 300
+			const sessions, perSession = 8, 500
 			const total = sessions * perSession
 			want := make([][]*eventgate.Event, sessions)
 			for s := range want {
@@ -90,11 +90,13 @@ func TestGatewayRouteSurvivesOutage(t *testing.T) {
 			}
 			logged := logAll(ctx, gw, want)
 
-			for _, at := range []uint64{total / 5, total * 2 / 5} {
+			// The outage starts after 3/10 are delivered, leaving a backlog
+			// that cannot drain before the server is gone.
+			for _, at := range []uint64{total / 10, total * 2 / 10} {
 				waitRoute(t, gw, fmt.Sprintf("%d deliveries", at), func(s eventgate.RouteStats) bool { return s.Delivered >= at })
 				srv.CloseClientConnections()
 			}
-			waitRoute(t, gw, "3/5 of the deliveries", func(s eventgate.RouteStats) bool { return s.Delivered >= total*3/5 })
+			waitRoute(t, gw, "3/10 of the deliveries", func(s eventgate.RouteStats) bool { return s.Delivered >= total*3/10 })
 			srv.Close()
 			failed := gw.Stats().Routes["http"].FailedAttempts
 			waitRoute(t, gw, "a failed delivery while down", func(s eventgate.RouteStats) bool { return s.FailedAttempts > failed })
