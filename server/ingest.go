@@ -229,7 +229,8 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		shape = s.readJSON(b, http.MaxBytesReader(w, io.NopCloser(cr), s.opts.MaxBody))
 	default:
 		writeError(w, http.StatusUnsupportedMediaType,
-			"Content-Type must be application/json or application/x-ndjson, not "+mt)
+			"Content-Type must be application/json or application/x-ndjson, not "+mt+
+				" (with curl: -H 'Content-Type: application/json')")
 		return
 	}
 	code := b.status()

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/config"
+	"github.com/eventgate/eventgate/internal/journal"
+)
+
+// app holds the global flags and the process's streams.
+type app struct {
+	ctx         context.Context
+	stopSignals context.CancelFunc
+	stdin       io.Reader
+	stdout      io.Writer
+	stderr      io.Writer
+
+	configPath string
+	dir        string
+	logLevel   string
+	server     string
+	token      string
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "eventgate",
+		Short: "Durable session event logger and gateway",
+		Long: `eventgate records session events durably in local per-session JSONL files and
+forwards them, at least once and in per-session order, to downstream systems.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVarP(&a.configPath, "config", "c", os.Getenv("EVENTGATE_CONFIG"), "configuration file (YAML); $EVENTGATE_CONFIG")
+	pf.StringVar(&a.dir, "dir", "", "data directory (default: config, $EVENTGATE_DIR, $AGENT_LOG_DIR, ./logs/sessions)")
+	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn, error (default: config, or info)")
+	root.AddCommand(a.serveCommand(), a.logCommand(), a.sessionsCommand(), a.eventsCommand(), a.tailCommand(),
+		a.sendCommand(), a.replayCommand(), a.dlqCommand(), a.checkCommand(), a.versionCommand(), a.benchLoadCommand())
+	return root
+}
+
+// serverFlags adds --server and --token to cmd.
+func (a *app) serverFlags(cmd *cobra.Command, required bool) {
+	def := os.Getenv("EVENTGATE_SERVER")
+	if required && def == "" {
+		def = "http://127.0.0.1:8080"
+	}
+	help := "read from the server at this URL instead of the local directory; $EVENTGATE_SERVER"
+	if required {
+		help = "the server's base URL; $EVENTGATE_SERVER"
+	}
+	cmd.Flags().StringVar(&a.server, "server", def, help)
+	cmd.Flags().StringVar(&a.token, "token", "", "bearer token (default $EVENTGATE_TOKEN)")
+}
+
+func (a *app) bearer() string {
+	if a.token != "" {
+		return a.token
+	}
+	return os.Getenv("EVENTGATE_TOKEN")
+}
+
+// loadConfig reads the configuration (file and environment) and applies the
+// global flags.
+func (a *app) loadConfig() (*config.Config, error) {
+	cfg, err := config.Load(a.configPath)
+	if err != nil {
+		return nil, &exitError{code: 2, err: err}
+	}
+	if a.dir != "" {
+		cfg.Dir = a.dir
+	}
+	if a.logLevel != "" {
+		cfg.Log.Level = a.logLevel
+	}
+	cfg.Logger = a.logger(cfg)
+	return cfg, nil
+}
+
+// logger writes the daemon's log to standard error.
+func (a *app) logger(cfg *config.Config) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cmpOr(cfg.Log.Level, "info")))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if strings.EqualFold(cfg.Log.Format, "json") {
+		return slog.New(slog.NewJSONHandler(a.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, opts))
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// openLocal opens a Gateway on the data directory without transports, for
+// the commands that write locally.
+func (a *app) openLocal(cfg *config.Config, extra ...eventgate.Option) (*eventgate.Gateway, error) {
+	sync, err := cfg.SyncPolicy()
+	if err != nil {
+		return nil, err
+	}
+	opts := []eventgate.Option{eventgate.WithSync(sync), eventgate.WithLogger(cfg.Logger)}
+	if cfg.Limits.MaxEventSize > 0 {
+		opts = append(opts, eventgate.WithMaxEventSize(int(cfg.Limits.MaxEventSize)))
+	}
+	gw, err := eventgate.Open(cfg.DataDir(), append(opts, extra...)...)
+	return gw, lockedHint(err)
+}
+
+// lockedHint explains a data directory held by another process.
+func lockedHint(err error) error {
+	if errors.Is(err, journal.ErrLocked) {
+		return fmt.Errorf("%w\n(another process, probably `eventgate serve`, has the data directory open; "+
+			"use `eventgate send` to log through it, or --server to read from it)", err)
+	}
+	return err
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

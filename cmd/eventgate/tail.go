@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/sessions"
+)
+
+func (a *app) tailCommand() *cobra.Command {
+	var follow bool
+	var n int
+	var output string
+	cmd := &cobra.Command{
+		Use:   "tail [-f] <session>",
+		Short: "Print a session's last events; with -f, follow it live",
+		Long: `tail prints the last -n events of a session. With -f it then follows the session,
+printing events as they are recorded, until interrupted: from the local session
+files (polled), or with --server from the server's Server-Sent Events stream
+(resuming after a dropped connection where it left off).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.tail(args[0], n, follow, output)
+		},
+	}
+	a.serverFlags(cmd, false)
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "follow the session live")
+	cmd.Flags().IntVarP(&n, "lines", "n", 10, "how many of the last events to print first")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "ndjson or table (default: table on a terminal, else ndjson)")
+	return cmd
+}
+
+func (a *app) tail(id string, n int, follow bool, output string) error {
+	if err := eventgate.ValidateSessionID(id); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	p, err := a.printer(output)
+	if err != nil {
+		return err
+	}
+	p.table = nil // tail writes line by line
+	if output == "table" || (output == "" && isTerminal(a.stdout)) {
+		p.w = &lineTable{w: a.stdout}
+	}
+	// The last n events.
+	var ring []eventgate.StoredEvent
+	var last uint64
+	err = a.eachEvent(id, eventgate.EventFilter{}, func(e *eventgate.StoredEvent) error {
+		last = e.Seq
+		if n > 0 {
+			ring = append(ring, *e)
+			if len(ring) > n {
+				ring = ring[1:]
+			}
+		}
+		return nil
+	})
+	var ee *exitError
+	if err != nil && !(follow && errors.As(err, &ee)) { // following a session not yet there is fine
+		return err
+	}
+	for i := range ring {
+		if err := p.print(&ring[i]); err != nil {
+			return err
+		}
+	}
+	if !follow {
+		return nil
+	}
+	if a.server != "" {
+		return a.followRemote(id, last, p)
+	}
+	st, err := a.store()
+	if err != nil {
+		return err
+	}
+	for sleepCtx(a.ctx, 250*time.Millisecond) {
+		err := st.Scan(a.ctx, id, sessions.Filter{AfterSeq: last}, func(e sessions.Entry) error {
+			se := storedEvent(e)
+			last = se.Seq
+			return p.print(&se)
+		})
+		if err != nil && a.ctx.Err() == nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// followRemote prints the server's SSE stream of session id after seq
+// last, reconnecting with Last-Event-ID after a dropped connection, until
+// the command is interrupted.
+func (a *app) followRemote(id string, last uint64, p *eventPrinter) error {
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	backoff := 250 * time.Millisecond
+	for a.ctx.Err() == nil {
+		hdr := http.Header{"Accept": {"text/event-stream"}, "Last-Event-Id": {strconv.FormatUint(last, 10)}}
+		resp, err := c.do(a.ctx, "GET", "/v1/sessions/"+url.PathEscape(id)+"/stream", "", nil, hdr)
+		var he *httpError
+		if errors.As(err, &he) && he.status/100 == 4 {
+			return err
+		}
+		if err == nil {
+			backoff = 250 * time.Millisecond
+			err = readStream(a.ctx, resp, func(data []byte) error {
+				se, err := decodeStored(data)
+				if err != nil {
+					return err
+				}
+				last = se.Seq
+				return p.print(se)
+			})
+			resp.Body.Close()
+		}
+		if a.ctx.Err() != nil {
+			break
+		}
+		fmt.Fprintf(a.stderr, "eventgate: stream: %v; reconnecting\n", err)
+		if !sleepCtx(a.ctx, backoff) {
+			break
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+	return nil
+}
+
+// readStream calls fn with the data of each Server-Sent Event of resp.
+func readStream(ctx context.Context, resp *http.Response, fn func(data []byte) error) error {
+	br := bufio.NewReaderSize(resp.Body, 64<<10)
+	var data []byte
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("the stream ended: %w", err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case line == "":
+			if data != nil {
+				if err := fn(data); err != nil {
+					return err
+				}
+			}
+			data = nil
+		case strings.HasPrefix(line, "data:"):
+			v := strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " ")
+			if data != nil {
+				data = append(data, '\n')
+			}
+			data = append(data, v...)
+		}
+	}
+}
+
+// lineTable turns the NDJSON printer's lines into one readable line each.
+type lineTable struct {
+	w interface{ Write([]byte) (int, error) }
+}
+
+func (l *lineTable) Write(b []byte) (int, error) {
+	se, err := decodeStored(b)
+	if err != nil {
+		return 0, err
+	}
+	data := strings.Join(strings.Fields(string(se.Data)), " ")
+	if len(data) > 100 {
+		data = data[:97] + "..."
+	}
+	_, err = fmt.Fprintf(l.w, "%6d  %s  %-16s %s\n", se.Seq, se.Time.Local().Format("15:04:05.000"), se.Type, data)
+	return len(b), err
+}
