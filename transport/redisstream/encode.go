@@ -36,10 +36,17 @@ func (t *Transport) xaddArgs(ev *eventgate.Event) (*redis.XAddArgs, error) {
 	} else if !json.Valid(data) {
 		return nil, errors.New("event " + ev.ID + ": data is not valid JSON")
 	}
-	meta := []byte("{}")
+	// One buffer holds the three encoded fields: metadata, timestamp, time.
+	buf := make([]byte, 0, 96+16*len(ev.Meta))
 	if len(ev.Meta) > 0 {
-		meta = eventgate.AppendJSONMeta(make([]byte, 0, 64), ev.Meta)
+		buf = eventgate.AppendJSONMeta(buf, ev.Meta)
+	} else {
+		buf = append(buf, "{}"...)
 	}
+	metaEnd := len(buf)
+	buf = appendTimestamp(buf, ev.Time)
+	tsEnd := len(buf)
+	buf = ev.Time.UTC().AppendFormat(buf, time.RFC3339Nano)
 	a := &redis.XAddArgs{
 		Stream: t.cfg.StreamFor(ev.SessionID),
 		Approx: !t.cfg.ExactTrim,
@@ -47,10 +54,10 @@ func (t *Transport) xaddArgs(ev *eventgate.Event) (*redis.XAddArgs, error) {
 			FieldEventType, ev.Type,
 			FieldSessionID, ev.SessionID,
 			FieldEventData, data,
-			FieldMetadata, meta,
-			FieldTimestamp, FormatTimestamp(ev.Time),
+			FieldMetadata, buf[:metaEnd:metaEnd],
+			FieldTimestamp, buf[metaEnd:tsEnd:tsEnd],
 			FieldID, ev.ID,
-			FieldTime, ev.Time.UTC().Format(time.RFC3339Nano),
+			FieldTime, buf[tsEnd:],
 		},
 	}
 	if t.cfg.MaxLen > 0 {
@@ -62,17 +69,18 @@ func (t *Transport) xaddArgs(ev *eventgate.Event) (*redis.XAddArgs, error) {
 // FormatTimestamp writes t as Unix seconds with six decimals (microseconds,
 // truncated), the form of the seed's str(time.time()) that consumers of the
 // "timestamp" field already parse as a float.
-func FormatTimestamp(t time.Time) string {
-	sec, nsec := t.Unix(), t.Nanosecond()
+func FormatTimestamp(t time.Time) string { return string(appendTimestamp(nil, t)) }
+
+func appendTimestamp(dst []byte, t time.Time) []byte {
+	sec := t.Unix()
 	if sec < 0 {
-		return strconv.FormatFloat(float64(t.UnixMicro())/1e6, 'f', 6, 64)
+		return strconv.AppendFloat(dst, float64(t.UnixMicro())/1e6, 'f', 6, 64)
 	}
-	micro := strconv.Itoa(nsec / 1000)
-	b := make([]byte, 0, 24)
-	b = strconv.AppendInt(b, sec, 10)
-	b = append(b, '.')
-	for i := len(micro); i < 6; i++ {
-		b = append(b, '0')
+	dst = strconv.AppendInt(dst, sec, 10)
+	dst = append(dst, '.')
+	micro := t.Nanosecond() / 1000
+	for d := 100000; d > 0; d /= 10 {
+		dst = append(dst, byte('0'+micro/d%10))
 	}
-	return string(append(b, micro...))
+	return dst
 }
