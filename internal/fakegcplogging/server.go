@@ -159,6 +159,13 @@ func (s *Server) FailAfter(pass, n int, f Fault) {
 	s.next = append(s.next, pendingFault{pass: pass, n: n, f: f})
 }
 
+// ClearFaults drops pending faults and ends an outage.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next, s.outage = nil, nil
+}
+
 // SetOutage makes every call fail with *f until SetOutage(nil).
 func (s *Server) SetOutage(f *Fault) {
 	s.mu.Lock()

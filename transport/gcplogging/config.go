@@ -29,6 +29,8 @@ const (
 	DefaultMaxRequestBytes = 10_000_000
 	// DefaultRequestTimeout bounds one call when the context has no deadline.
 	DefaultRequestTimeout = 30 * time.Second
+	// DefaultReconnectMaxDelay caps the gRPC reconnect backoff.
+	DefaultReconnectMaxDelay = 5 * time.Second
 	// MaxLabels is the most labels Cloud Logging keeps on one entry.
 	MaxLabels = 64
 	// MaxLabelKeyBytes and MaxLabelValueBytes are the label sizes beyond
@@ -80,6 +82,11 @@ type Config struct {
 	// RequestTimeout bounds each call when the context has no deadline.
 	// Default 30s.
 	RequestTimeout time.Duration
+	// ReconnectMaxDelay caps gRPC's backoff between attempts to re-establish
+	// a broken connection (gRPC's own default is 120s, which would delay
+	// delivery long after the service is back). While reconnecting, calls
+	// fail at once with Unavailable. Default 5s.
+	ReconnectMaxDelay time.Duration
 
 	// MaxEntryBytes is the largest entry (protobuf size) sent; a larger
 	// event fails with a permanent KindRejected error without being sent.
@@ -118,7 +125,7 @@ func (c Config) Validate() error {
 	if c.Insecure && c.Endpoint == "" {
 		errs = append(errs, errors.New("insecure needs an explicit endpoint"))
 	}
-	if c.RequestTimeout < 0 || c.MaxEntryBytes < 0 || c.MaxBatchEntries < 0 || c.MaxRequestBytes < 0 {
+	if c.RequestTimeout < 0 || c.ReconnectMaxDelay < 0 || c.MaxEntryBytes < 0 || c.MaxBatchEntries < 0 || c.MaxRequestBytes < 0 {
 		errs = append(errs, errors.New("timeouts and limits must not be negative"))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -146,6 +153,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.ReconnectMaxDelay == 0 {
+		c.ReconnectMaxDelay = DefaultReconnectMaxDelay
 	}
 	if c.MaxEntryBytes == 0 {
 		c.MaxEntryBytes = DefaultMaxEntryBytes

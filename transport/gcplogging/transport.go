@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	vkit "cloud.google.com/go/logging/apiv2"
 	"cloud.google.com/go/logging/apiv2/loggingpb"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/api/option"
 	"google.golang.org/genproto/googleapis/api/monitoredres"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/eventgate/eventgate"
@@ -112,7 +114,13 @@ func (t *Transport) connect(ctx context.Context) (*vkit.Client, error) {
 	if c := t.client.Load(); c != nil {
 		return c, nil
 	}
-	opts := []option.ClientOption{option.WithEndpoint(t.cfg.Endpoint)}
+	opts := []option.ClientOption{
+		option.WithEndpoint(t.cfg.Endpoint),
+		option.WithGRPCDialOption(grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: t.cfg.ReconnectMaxDelay},
+			MinConnectTimeout: 5 * time.Second,
+		})),
+	}
 	if t.cfg.Insecure {
 		opts = append(opts, option.WithoutAuthentication(),
 			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))

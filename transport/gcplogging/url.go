@@ -23,6 +23,7 @@ import (
 //	resource.LABEL      monitored resource label, e.g. resource.location=eu
 //	retries             "true": let the client library retry on its own
 //	timeout             per-call timeout as a Go duration (default 30s)
+//	reconnect_max_delay cap of gRPC's reconnect backoff (default 5s)
 //	max_entry_bytes, max_batch_entries, max_request_bytes   limits
 //	name                transport name (default "gcplogging")
 //
@@ -70,6 +71,8 @@ func ParseURL(raw string) (Config, error) {
 			c.ClientRetries, perr = strconv.ParseBool(v)
 		case key == "timeout":
 			c.RequestTimeout, perr = time.ParseDuration(v)
+		case key == "reconnect_max_delay":
+			c.ReconnectMaxDelay, perr = time.ParseDuration(v)
 		case key == "max_entry_bytes":
 			c.MaxEntryBytes, perr = strconv.Atoi(v)
 		case key == "max_batch_entries":

@@ -1,0 +1,28 @@
+package gcplogging
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"reflect"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+func payloadJSON(s *structpb.Struct) ([]byte, error) { return protojson.Marshal(s) }
+
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(bytes.TrimSpace(a), &x) != nil || json.Unmarshal(bytes.TrimSpace(b), &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func metaEqual(a, b map[string]string) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	return maps.Equal(a, b)
+}

@@ -1,0 +1,206 @@
+package gcplogging
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/fakegcplogging"
+	"github.com/eventgate/eventgate/transport"
+)
+
+// outageFaults are the failure phases of the outage tests, in order:
+// Unavailable, ResourceExhausted with a RetryInfo delay, then the server
+// stopped and restarted on its address.
+var outageFaults = []struct {
+	name  string
+	fault *fakegcplogging.Fault // nil: stop the server instead
+}{
+	{"Unavailable", &fakegcplogging.Fault{Code: codes.Unavailable}},
+	{"ResourceExhausted", &fakegcplogging.Fault{Code: codes.ResourceExhausted, RetryAfter: 10 * time.Millisecond}},
+	{"server stopped", nil},
+}
+
+func sessionEvents(n, perSession int) [][]*eventgate.Event {
+	base := time.Now().Add(-time.Hour)
+	want := make([][]*eventgate.Event, n)
+	for s := range want {
+		id := eventgate.NewID()
+		sid := fmt.Sprintf("out-%s-%d", id[len(id)-8:], s)
+		for i := 0; i < perSession; i++ {
+			ev := testEvent(sid, i)
+			ev.Time = base.Add(time.Duration(i*n+s) * time.Millisecond)
+			want[s] = append(want[s], ev)
+		}
+	}
+	return want
+}
+
+func checkArrived(t *testing.T, got []*eventgate.Event, want [][]*eventgate.Event) {
+	t.Helper()
+	pos := map[string]int{}
+	for i, ev := range got {
+		if _, ok := pos[ev.ID]; !ok {
+			pos[ev.ID] = i
+		}
+	}
+	total := 0
+	for _, evs := range want {
+		last := -1
+		for i, ev := range evs {
+			total++
+			p, ok := pos[ev.ID]
+			if !ok {
+				t.Fatalf("session %s event %d (%s) never arrived (%d stored)", ev.SessionID, i, ev.ID, len(got))
+			}
+			if p < last {
+				t.Fatalf("session %s out of order at event %d", ev.SessionID, i)
+			}
+			last = p
+		}
+	}
+	t.Logf("%d events arrived (%d stored, %d re-deliveries)", total, len(got), len(got)-len(pos))
+}
+
+func TestOutageDirect(t *testing.T) {
+	for _, batch := range []bool{false, true} {
+		t.Run(fmt.Sprintf("batch=%v", batch), func(t *testing.T) {
+			srv := fakegcplogging.Start(t)
+			logID := newLog()
+			tr := newTransport(t, srv, logID, nil)
+			rt := transport.Retry(tr, transport.WithMaxAttempts(0),
+				transport.WithInitialDelay(2*time.Millisecond), transport.WithMaxDelay(20*time.Millisecond))
+			defer rt.Close()
+			want := sessionEvents(4, 150)
+			done := make(chan error, 1)
+			go func() {
+				for i := range want[0] {
+					round := make([]*eventgate.Event, len(want))
+					for s := range want {
+						round[s] = want[s][i]
+					}
+					var err error
+					if batch {
+						err = rt.(eventgate.BatchSender).SendBatch(t.Context(), round)
+					} else {
+						for _, ev := range round {
+							if err = rt.Send(t.Context(), ev); err != nil {
+								break
+							}
+						}
+					}
+					if err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+			total := len(want) * len(want[0])
+			stored := func() int { return len(srv.Entries(tr.LogName())) }
+			for n, phase := range outageFaults {
+				at := total * (n + 1) / (len(outageFaults) + 1)
+				waitFor(t, 30*time.Second, fmt.Sprintf("%d entries before %s", at, phase.name), func() bool { return stored() >= at })
+				retries := rt.Stats().Retries
+				if phase.fault != nil {
+					srv.SetOutage(phase.fault)
+				} else {
+					srv.Stop()
+				}
+				waitFor(t, 30*time.Second, "retries during "+phase.name, func() bool { return rt.Stats().Retries >= retries+3 })
+				if phase.fault != nil {
+					srv.SetOutage(nil)
+				} else if err := srv.Restart(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			t.Logf("retry stats: %+v", rt.Stats())
+			got, err := fetcher(srv, logID)(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkArrived(t, got, want)
+		})
+	}
+}
+
+func TestGatewayRouteSurvivesOutage(t *testing.T) {
+	for _, batch := range []int{1, 50} {
+		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
+			ctx := t.Context()
+			srv := fakegcplogging.Start(t)
+			logID := newLog()
+			tr := newTransport(t, srv, logID, nil)
+			ropts := []eventgate.RouteOption{eventgate.RouteRetry(eventgate.RetryPolicy{Initial: 5 * time.Millisecond, Max: 50 * time.Millisecond})}
+			if batch > 1 {
+				ropts = append(ropts, eventgate.RouteBatch(batch, 1<<20, time.Millisecond))
+			}
+			gw, err := eventgate.Open(t.TempDir(), eventgate.WithTransport("gcp", tr, ropts...),
+				eventgate.WithSync(eventgate.SyncInterval(20*time.Millisecond)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer gw.Close(context.Background())
+			stats := func() eventgate.RouteStats { return gw.Stats().Routes["gcp"] }
+
+			want := sessionEvents(6, 100)
+			total := len(want) * len(want[0])
+			logged := make(chan error, 1)
+			go func() {
+				for i := range want[0] {
+					for s := range want {
+						if err := gw.Log(ctx, want[s][i].Clone()); err != nil {
+							logged <- err
+							return
+						}
+					}
+				}
+				logged <- nil
+			}()
+			for n, phase := range outageFaults {
+				at := uint64(total * (n + 1) / (len(outageFaults) + 1))
+				waitFor(t, 30*time.Second, fmt.Sprintf("%d deliveries before %s", at, phase.name), func() bool { return stats().Delivered >= at })
+				failed := stats().FailedAttempts
+				if phase.fault != nil {
+					srv.SetOutage(phase.fault)
+				} else {
+					srv.Stop()
+				}
+				waitFor(t, 30*time.Second, "failed deliveries during "+phase.name, func() bool { return stats().FailedAttempts >= failed+2 })
+				if phase.fault != nil {
+					srv.SetOutage(nil)
+				} else if err := srv.Restart(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := <-logged; err != nil {
+				t.Fatalf("Log: %v", err)
+			}
+			fctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			if err := gw.Flush(fctx); err != nil {
+				t.Fatalf("Flush: %v", err)
+			}
+			st := stats()
+			if st.DeadLettered != 0 {
+				t.Fatalf("%d events dead-lettered: %s", st.DeadLettered, st.LastError)
+			}
+			t.Logf("route: delivered %d, failed attempts %d, retries %d, last error %q", st.Delivered, st.FailedAttempts, st.Retries, st.LastError)
+			got, err := fetcher(srv, logID)(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkArrived(t, got, want)
+			if err := gw.Close(ctx); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+		})
+	}
+}
