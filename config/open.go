@@ -107,3 +107,19 @@ func (c *Config) Check(ctx context.Context, timeout time.Duration) ([]CheckResul
 	}
 	return out, errors.Join(errs...)
 }
+
+// BuildTransport builds the configured transport named name, wrapped as
+// configured, without connecting it. ok is false when there is none.
+func (c *Config) BuildTransport(name string) (t eventgate.Transport, ok bool, err error) {
+	log := c.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for _, tc := range c.Transports {
+		if tc.Name == name {
+			t, _, err = tc.build(c.registry(), log)
+			return t, true, err
+		}
+	}
+	return nil, false, nil
+}

@@ -57,6 +57,9 @@ func (c *Config) registry() Registry {
 //	sqs://                        transport/sqs
 //	postgres://, postgresql://    transport/postgres
 //	mongodb://, mongodb+srv://    transport/mongo
+//	cloudwatch://                 transport/cloudwatch
+//	gcplogging://                 transport/gcplogging
+//	mqtt://, mqtts://             transport/mqtt
 //
 // The result is the caller's to extend or trim.
 func DefaultRegistry() Registry {
@@ -64,4 +67,16 @@ func DefaultRegistry() Registry {
 	addStd(r)
 	addNetwork(r)
 	return r
+}
+
+// New builds a transport for a route named name from raw, by raw's scheme.
+func (r Registry) New(name, raw string, log *slog.Logger) (eventgate.Transport, error) {
+	sc, err := r.lookup(raw)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return sc.New(name, raw, log)
 }

@@ -5,9 +5,12 @@ import (
 
 	"github.com/eventgate/eventgate"
 	"github.com/eventgate/eventgate/transport/amqp"
+	"github.com/eventgate/eventgate/transport/cloudwatch"
+	"github.com/eventgate/eventgate/transport/gcplogging"
 	"github.com/eventgate/eventgate/transport/httpx"
 	"github.com/eventgate/eventgate/transport/kafka"
 	"github.com/eventgate/eventgate/transport/mongo"
+	"github.com/eventgate/eventgate/transport/mqtt"
 	"github.com/eventgate/eventgate/transport/nats"
 	"github.com/eventgate/eventgate/transport/postgres"
 	"github.com/eventgate/eventgate/transport/redisstream"
@@ -52,4 +55,10 @@ func addNetwork(r Registry) {
 		postgres.New, "postgres", "postgresql")
 	network(r, mongo.ParseURL, func(c *mongo.Config, n string, l *slog.Logger) { c.Name, c.Logger = n, l },
 		mongo.New, "mongodb", "mongodb+srv")
+	network(r, cloudwatch.ParseURL, func(c *cloudwatch.Config, n string, l *slog.Logger) { c.Name, c.Logger = n, l },
+		cloudwatch.New, "cloudwatch")
+	network(r, gcplogging.ParseURL, func(c *gcplogging.Config, n string, l *slog.Logger) { c.Name, c.Logger = n, l },
+		gcplogging.New, "gcplogging")
+	network(r, mqtt.ParseURL, func(c *mqtt.Config, n string, l *slog.Logger) { c.Name, c.Logger = n, l },
+		mqtt.New, "mqtt", "mqtts")
 }

@@ -165,7 +165,6 @@ func (t Transport) build(reg Registry, log *slog.Logger) (eventgate.Transport, [
 	if w.Timeout > 0 {
 		tr = transport.Timeout(tr, w.Timeout.D())
 	}
-	var breaker transport.BreakerTransport
 	if b := w.Breaker; b != nil {
 		var opts []transport.BreakerOption
 		if b.Failures > 0 {
@@ -180,8 +179,7 @@ func (t Transport) build(reg Registry, log *slog.Logger) (eventgate.Transport, [
 		if b.FailureRatio > 0 {
 			opts = append(opts, transport.WithFailureRatio(b.FailureRatio, b.MinRequests, b.Window.D()))
 		}
-		breaker = transport.CircuitBreaker(tr, opts...)
-		tr = breaker
+		tr = transport.CircuitBreaker(tr, opts...)
 	}
 	if r := w.Retry; r != nil {
 		var opts []transport.RetryOption
@@ -214,9 +212,6 @@ func (t Transport) build(reg Registry, log *slog.Logger) (eventgate.Transport, [
 			opts = append(opts, transport.WithLinger(b.Linger.D()))
 		}
 		tr = transport.Batch(tr, opts...)
-	}
-	if breaker != nil {
-		tr = withState(tr, breaker)
 	}
 	ropts, err := t.routeOptions()
 	if err != nil {

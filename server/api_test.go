@@ -415,7 +415,7 @@ func TestConcurrencyCap(t *testing.T) {
 
 func TestMetrics(t *testing.T) {
 	breaker := transport.CircuitBreaker(transport.NewNull())
-	e := newEnv(t, Options{}, eventgate.WithTransport("nullroute", &stateful{breaker}))
+	e := newEnv(t, Options{}, eventgate.WithTransport("nullroute", breaker))
 	e.post("application/json", `{"session_id":"m","data":1}`)
 	e.post("application/x-ndjson", `{"session_id":"m","data":1}`+"\n"+`{"session_id":"m","data":2}`+"\n")
 	e.flush()
@@ -456,8 +456,3 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("unknown route: %d", code)
 	}
 }
-
-// stateful reports a breaker's state as the Gateway's StateReporter expects.
-type stateful struct{ transport.BreakerTransport }
-
-func (s *stateful) State() string { return s.BreakerTransport.State().String() }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -45,76 +44,52 @@ func (e *DecodeError) Error() string {
 	return e.Msg
 }
 
-// wire holds every member either accepted form may have. Each is kept raw, so
-// that a member of an unexpected type never hides an unknown one.
-type wire struct {
-	ID        json.RawMessage `json:"id"`
-	SessionID json.RawMessage `json:"session_id"`
-	Type      json.RawMessage `json:"type"`
-	Time      json.RawMessage `json:"time"`
-	Data      json.RawMessage `json:"data"`
-	Meta      json.RawMessage `json:"meta"`
-	Event     json.RawMessage `json:"event"`
-	Metadata  json.RawMessage `json:"metadata"`
-	Timestamp json.RawMessage `json:"timestamp"`
-}
-
 // DecodeObject decodes one JSON object in the event form or the seed form
 // (see Shape) into an Event, and reports which form it had.
 //
 // The event form is recognised by a "data" member and no members but the six
 // it defines; the seed form by an "event" member and no members but its
-// three. Any other object is refused, unless allowBare is set, in which case
-// it is taken whole as the event's data.
+// three. Member names are matched exactly (case-sensitively). Any other
+// object is refused, unless allowBare is set, in which case it is taken whole
+// as the event's data. When a member appears twice, the last one counts.
 //
 // Guarantees: Data holds the input's bytes of the data (or event) member
-// exactly; "time" may be RFC 3339 or Unix seconds, "timestamp" Unix seconds
-// (or RFC 3339), both kept to the nanosecond the input gives; a meta or
-// metadata value that is not a string is kept as its compact JSON text. For
-// the seed form, metadata becomes Meta; the session and type come from the
-// event's own "user_session_id"/"session_id" and "type" members when
-// present (the Gateway derives them), else from metadata's "session_id" and
-// "type"; metadata's "event_id" becomes the ID. Fields the input leaves out
-// stay zero, for the Gateway to fill. DecodeObject never panics.
+// exactly, in memory of its own; "time" may be RFC 3339 or Unix seconds,
+// "timestamp" Unix seconds (or RFC 3339), both kept to the nanosecond the
+// input gives; a meta or metadata value that is not a string is kept as its
+// compact JSON text. For the seed form, metadata becomes Meta; the session
+// and type come from the event's own "user_session_id"/"session_id" and
+// "type" members when present (the Gateway derives them), else from
+// metadata's "session_id" and "type"; metadata's "event_id" becomes the ID.
+// Fields the input leaves out stay zero, for the Gateway to fill.
+// DecodeObject never panics.
 func DecodeObject(b []byte, allowBare bool) (*eventgate.Event, Shape, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return nil, "", &DecodeError{Offset: -1, Msg: "empty input"}
 	}
-	if b[0] != '{' {
-		if json.Valid(b) {
-			return nil, "", &DecodeError{Offset: -1, Msg: "not a JSON object"}
-		}
+	if !json.Valid(b) {
 		return nil, "", syntaxError(b)
 	}
+	if b[0] != '{' {
+		return nil, "", &DecodeError{Offset: -1, Msg: "not a JSON object"}
+	}
 	var w wire
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&w)
-	unknown := false
-	if err != nil {
-		var se *json.SyntaxError
-		switch {
-		case errors.As(err, &se):
-			return nil, "", &DecodeError{Offset: syntaxOffset(se), Msg: se.Error()}
-		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-			return nil, "", &DecodeError{Offset: int64(len(b)), Msg: "unexpected end of JSON input"}
-		case strings.HasPrefix(err.Error(), "json: unknown field"):
-			unknown = true
-		default:
-			return nil, "", &DecodeError{Offset: -1, Msg: err.Error()}
+	var unknown []byte
+	eachMember(b, func(key, val []byte) bool {
+		p := w.slot(key)
+		if p == nil {
+			unknown = key
+			return false
 		}
-	}
-	// The decoder read the whole value (checking its syntax) before it
-	// looked at the members, so the offset is the value's end.
-	if rest := bytes.TrimSpace(b[dec.InputOffset():]); len(rest) > 0 {
-		return nil, "", &DecodeError{Offset: dec.InputOffset(), Msg: "data after the JSON object"}
-	}
-	if unknown {
+		*p = val
+		return true
+	})
+	if unknown != nil {
 		if allowBare {
 			return &eventgate.Event{Data: bytes.Clone(b)}, ShapeBare, nil
 		}
-		return nil, "", &DecodeError{Offset: -1, Msg: strings.TrimPrefix(err.Error(), "json: ") +
+		return nil, "", &DecodeError{Offset: -1, Msg: "unknown member " + string(unknown) +
 			`; an event is {"session_id","type","time","data","meta"} or {"event","metadata","timestamp"}`}
 	}
 	eventForm := w.ID != nil || w.SessionID != nil || w.Type != nil || w.Time != nil || w.Data != nil || w.Meta != nil
@@ -135,6 +110,38 @@ func DecodeObject(b []byte, allowBare bool) (*eventgate.Event, Shape, error) {
 	default:
 		return nil, "", &DecodeError{Offset: -1, Msg: `missing member "data"`}
 	}
+}
+
+// wire holds the raw values of every member either accepted form may have.
+type wire struct {
+	ID, SessionID, Type, Time, Data, Meta []byte
+	Event, Metadata, Timestamp            []byte
+}
+
+// slot returns where the value of the member with the raw (quoted) key goes,
+// or nil for an unknown member.
+func (w *wire) slot(key []byte) *[]byte {
+	switch string(key) {
+	case `"id"`:
+		return &w.ID
+	case `"session_id"`:
+		return &w.SessionID
+	case `"type"`:
+		return &w.Type
+	case `"time"`:
+		return &w.Time
+	case `"data"`:
+		return &w.Data
+	case `"meta"`:
+		return &w.Meta
+	case `"event"`:
+		return &w.Event
+	case `"metadata"`:
+		return &w.Metadata
+	case `"timestamp"`:
+		return &w.Timestamp
+	}
+	return nil
 }
 
 func syntaxError(b []byte) error {
@@ -160,7 +167,7 @@ func syntaxOffset(se *json.SyntaxError) int64 {
 }
 
 func fromEventForm(w *wire) (*eventgate.Event, error) {
-	ev := &eventgate.Event{Data: w.Data}
+	ev := &eventgate.Event{Data: bytes.Clone(w.Data)}
 	var err error
 	if ev.ID, err = optString("id", w.ID); err != nil {
 		return nil, err
@@ -181,7 +188,7 @@ func fromEventForm(w *wire) (*eventgate.Event, error) {
 }
 
 func fromSeedForm(w *wire) (*eventgate.Event, error) {
-	ev := &eventgate.Event{Data: w.Event}
+	ev := &eventgate.Event{Data: bytes.Clone(w.Event)}
 	var err error
 	if ev.Time, err = parseTime("timestamp", w.Timestamp); err != nil {
 		return nil, err
@@ -208,34 +215,33 @@ func fromSeedForm(w *wire) (*eventgate.Event, error) {
 // peek returns what the Gateway would derive from data: the session from
 // "user_session_id" or "session_id", and the type from "type".
 func peek(data []byte) (session, typ string) {
-	if len(data) == 0 || data[0] != '{' {
-		return "", ""
-	}
-	var top struct {
-		UserSessionID json.RawMessage `json:"user_session_id"`
-		SessionID     json.RawMessage `json:"session_id"`
-		Type          json.RawMessage `json:"type"`
-	}
-	if json.Unmarshal(data, &top) != nil {
-		return "", ""
-	}
-	session = scalar(top.UserSessionID)
+	var user, sess []byte
+	eachMember(data, func(key, val []byte) bool {
+		switch string(key) {
+		case `"user_session_id"`:
+			user = val
+		case `"session_id"`:
+			sess = val
+		case `"type"`:
+			typ = scalar(val)
+		}
+		return true
+	})
+	session = scalar(user)
 	if session == "" {
-		session = scalar(top.SessionID)
+		session = scalar(sess)
 	}
-	return session, scalar(top.Type)
+	return session, typ
 }
 
-func scalar(raw json.RawMessage) string {
+// scalar returns a string's value or a number's text, as the Gateway
+// derives them; "" for anything else.
+func scalar(raw []byte) string {
 	if len(raw) == 0 {
 		return ""
 	}
 	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return s
-		}
-		return ""
+		return unquote(raw)
 	}
 	if raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9') {
 		return string(raw)
@@ -243,18 +249,14 @@ func scalar(raw json.RawMessage) string {
 	return ""
 }
 
-func optString(name string, raw json.RawMessage) (string, error) {
+func optString(name string, raw []byte) (string, error) {
 	if raw == nil || string(raw) == "null" {
 		return "", nil
 	}
 	if raw[0] != '"' {
 		return "", &DecodeError{Offset: -1, Msg: fmt.Sprintf("member %q must be a string", name)}
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", &DecodeError{Offset: -1, Msg: fmt.Sprintf("member %q: %v", name, err)}
-	}
-	return s, nil
+	return unquote(raw), nil
 }
 
 // Unix seconds of 0001-01-01 and 9999-12-31T23:59:59Z: the range RFC 3339
@@ -265,7 +267,7 @@ const (
 )
 
 // parseTime reads an RFC 3339 string or a number of Unix seconds.
-func parseTime(name string, raw json.RawMessage) (time.Time, error) {
+func parseTime(name string, raw []byte) (time.Time, error) {
 	if raw == nil || string(raw) == "null" {
 		return time.Time{}, nil
 	}
@@ -273,11 +275,7 @@ func parseTime(name string, raw json.RawMessage) (time.Time, error) {
 		return &DecodeError{Offset: -1, Msg: fmt.Sprintf("member %q: %s", name, why)}
 	}
 	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return time.Time{}, bad(err.Error())
-		}
-		t, err := time.Parse(time.RFC3339Nano, s)
+		t, err := time.Parse(time.RFC3339Nano, unquote(raw))
 		if err != nil {
 			return time.Time{}, bad("not an RFC 3339 time")
 		}
@@ -334,35 +332,26 @@ func unixSeconds(s string) (time.Time, bool) {
 
 // parseMeta reads an object whose string values are taken as they are and
 // whose other values are kept as their compact JSON text.
-func parseMeta(name string, raw json.RawMessage) (map[string]string, error) {
+func parseMeta(name string, raw []byte) (map[string]string, error) {
 	if raw == nil || string(raw) == "null" {
 		return nil, nil
 	}
 	if raw[0] != '{' {
 		return nil, &DecodeError{Offset: -1, Msg: fmt.Sprintf("member %q must be an object", name)}
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, &DecodeError{Offset: -1, Msg: fmt.Sprintf("member %q: %v", name, err)}
-	}
-	if len(m) == 0 {
-		return nil, nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		if len(v) > 0 && v[0] == '"' {
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
-				return nil, &DecodeError{Offset: -1, Msg: fmt.Sprintf("member %q: %v", name, err)}
-			}
-			out[k] = s
-			continue
+	var out map[string]string
+	eachMember(raw, func(key, val []byte) bool {
+		if out == nil {
+			out = make(map[string]string, 4)
+		}
+		if val[0] == '"' {
+			out[unquote(key)] = unquote(val)
+			return true
 		}
 		var buf bytes.Buffer
-		if err := json.Compact(&buf, v); err != nil {
-			return nil, &DecodeError{Offset: -1, Msg: fmt.Sprintf("member %q: %v", name, err)}
-		}
-		out[k] = buf.String()
-	}
+		_ = json.Compact(&buf, val) // val is valid JSON
+		out[unquote(key)] = buf.String()
+		return true
+	})
 	return out, nil
 }

@@ -10,6 +10,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/eventgate/eventgate"
@@ -245,13 +247,74 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 	if code == 499 {
 		return
 	}
-	writeJSON(w, code, &b.res)
+	b.write(w, code)
+}
+
+// write sends the answer. The common one (no errors) is written by hand.
+func (b *batcher) write(w http.ResponseWriter, code int) {
+	if len(b.res.Errors) > 0 || b.res.Error != "" || b.res.IDsTruncated {
+		writeJSON(w, code, &b.res)
+		return
+	}
+	buf := b.s.pools.getBuffer()
+	defer b.s.pools.putBuffer(buf)
+	out := append(buf.AvailableBuffer(), `{"accepted":`...)
+	out = strconv.AppendInt(out, int64(b.res.Accepted), 10)
+	out = append(out, `,"ids":[`...)
+	for i, id := range b.res.IDs {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = eventgate.AppendJSONString(out, id)
+	}
+	out = append(out, "]}\n"...)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write(out)
+}
+
+// pools recycles the 64 KiB body readers and the answer buffers.
+type pools struct {
+	readers sync.Pool
+	buffers sync.Pool
+}
+
+func (p *pools) getReader(r io.Reader) *bufio.Reader {
+	br, _ := p.readers.Get().(*bufio.Reader)
+	if br == nil {
+		return bufio.NewReaderSize(r, 64<<10)
+	}
+	br.Reset(r)
+	return br
+}
+
+func (p *pools) putReader(br *bufio.Reader) {
+	br.Reset(nil)
+	p.readers.Put(br)
+}
+
+func (p *pools) getBuffer() *bytes.Buffer {
+	b, _ := p.buffers.Get().(*bytes.Buffer)
+	if b == nil {
+		return new(bytes.Buffer)
+	}
+	b.Reset()
+	return b
+}
+
+func (p *pools) putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		p.buffers.Put(b)
+	}
 }
 
 // readJSON reads a single object or an array of objects. It returns the
 // request's shape for the metrics.
 func (s *Server) readJSON(b *batcher, body io.Reader) string {
-	br := bufio.NewReaderSize(body, 64<<10)
+	br := s.pools.getReader(body)
+	defer s.pools.putReader(br)
 	lead := int64(0)
 	var first byte
 	for {
@@ -271,12 +334,13 @@ func (s *Server) readJSON(b *batcher, body io.Reader) string {
 		lead++
 	}
 	if first != '[' {
-		raw, err := io.ReadAll(br)
-		if err != nil {
+		buf := s.pools.getBuffer()
+		defer s.pools.putBuffer(buf)
+		if _, err := buf.ReadFrom(br); err != nil {
 			b.fail(bodyError(err))
 			return "json"
 		}
-		ev, shape, err := DecodeObject(raw, false)
+		ev, shape, err := DecodeObject(buf.Bytes(), false)
 		if err != nil {
 			b.rejectDecode(err, 0, 0, lead, true)
 			return "invalid"
@@ -393,7 +457,8 @@ func (s *Server) readNDJSON(w http.ResponseWriter, b *batcher, body io.Reader) {
 	}
 	extend()
 	lastExtend := time.Now()
-	br := bufio.NewReaderSize(body, 64<<10)
+	br := s.pools.getReader(body)
+	defer s.pools.putReader(br)
 	limit := s.opts.MaxEventSize + 64<<10
 	var buf []byte
 	item := 0

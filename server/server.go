@@ -22,6 +22,7 @@ type Server struct {
 	opts    Options
 	mux     *http.ServeMux
 	metrics *metrics
+	pools   pools
 
 	sem     chan struct{} // MaxConcurrent slots
 	streams chan struct{} // MaxStreams slots
