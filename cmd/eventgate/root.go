@@ -49,7 +49,9 @@ forwards them, at least once and in per-session order, to downstream systems.`,
 	return root
 }
 
-// serverFlags adds --server and --token to cmd.
+// serverFlags adds --server and --token to cmd. Each command keeps its
+// own values (flag defaults are assigned when flags are defined) and copies
+// them into a before it runs.
 func (a *app) serverFlags(cmd *cobra.Command, required bool) {
 	def := os.Getenv("EVENTGATE_SERVER")
 	if required && def == "" {
@@ -59,8 +61,10 @@ func (a *app) serverFlags(cmd *cobra.Command, required bool) {
 	if required {
 		help = "the server's base URL; $EVENTGATE_SERVER"
 	}
-	cmd.Flags().StringVar(&a.server, "server", def, help)
-	cmd.Flags().StringVar(&a.token, "token", "", "bearer token (default $EVENTGATE_TOKEN)")
+	var server, token string
+	cmd.Flags().StringVar(&server, "server", def, help)
+	cmd.Flags().StringVar(&token, "token", "", "bearer token (default $EVENTGATE_TOKEN)")
+	cmd.PreRun = func(*cobra.Command, []string) { a.server, a.token = server, token }
 }
 
 func (a *app) bearer() string {
