@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"cloud.google.com/go/logging/apiv2/loggingpb"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -61,10 +62,10 @@ func (t *Transport) toEntry(ev *eventgate.Event) (entry, error) {
 			fmt.Errorf("gcplogging: event %s: data as a JSON payload: %w", ev.ID, err))
 	}
 	labels := make(map[string]string, len(ev.Meta)+4)
-	labels[LabelSessionID] = utf8(ev.SessionID)
-	labels[LabelEventID] = utf8(ev.ID)
+	labels[LabelSessionID] = validUTF8(ev.SessionID)
+	labels[LabelEventID] = validUTF8(ev.ID)
 	if ev.Type != "" {
-		labels[LabelType] = utf8(ev.Type)
+		labels[LabelType] = validUTF8(ev.Type)
 	}
 	if wrapped {
 		labels[LabelWrapped] = "true"
@@ -72,7 +73,7 @@ func (t *Transport) toEntry(ev *eventgate.Event) (entry, error) {
 	if len(ev.Meta) > 0 {
 		if metaFitsLabels(ev.Meta, MaxLabels-len(labels)) {
 			for k, v := range ev.Meta {
-				labels[metaLabel(k)] = utf8(v)
+				labels[metaLabel(k)] = validUTF8(v)
 			}
 		} else {
 			js := eventgate.AppendJSONMeta(nil, ev.Meta)
@@ -84,7 +85,7 @@ func (t *Transport) toEntry(ev *eventgate.Event) (entry, error) {
 		}
 	}
 	pb := &loggingpb.LogEntry{
-		InsertId: utf8(ev.ID),
+		InsertId: validUTF8(ev.ID),
 		Severity: t.sev.of(ev.Type),
 		Labels:   labels,
 		Payload:  &loggingpb.LogEntry_JsonPayload{JsonPayload: payload},
@@ -131,16 +132,33 @@ func metaFitsLabels(meta map[string]string, free int) bool {
 }
 
 func metaLabel(k string) string {
-	k = utf8(k)
+	k = validUTF8(k)
 	if reservedLabel(k) {
 		return MetaEscape + k
 	}
 	return k
 }
 
-// utf8 makes s valid UTF-8 for protobuf, replacing bad bytes with U+FFFD as
-// the event's JSON form does.
-func utf8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+// validUTF8 makes s valid UTF-8 for protobuf, replacing each invalid byte
+// with U+FFFD as the event's JSON form does.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size <= 1 {
+			b.WriteRune(utf8.RuneError)
+			i++
+			continue
+		}
+		b.WriteString(s[i : i+size])
+		i += size
+	}
+	return b.String()
+}
 
 // EventFromEntry rebuilds an event from a LogEntry written by this
 // transport: ID from insertId, SessionID, Type and Meta from the labels,

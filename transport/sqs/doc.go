@@ -11,9 +11,13 @@
 //
 //	session_id   the event's SessionID
 //	event_id     the event's ID (for de-duplicating at-least-once deliveries)
-//	type         the event's Type (omitted when empty: SQS refuses empty values)
+//	type         the event's Type
 //	meta.<key>   one per Meta entry, when every entry fits, else
 //	meta         the whole Meta map as one JSON object
+//
+// SQS refuses empty attribute values and characters outside its allowed set
+// (#x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF), so a value that
+// is empty or has such characters is left out; the body always has it.
 //
 // SQS allows 10 attributes per message. Meta is carried as "meta.<key>"
 // attributes only when all of its entries fit in the slots left (7, or 8

@@ -18,9 +18,11 @@ import (
 
 // Names of the message attributes every message carries.
 const (
+	// Each is left out when its value is empty or has characters SQS
+	// refuses; the body always carries the whole event.
 	AttrSessionID = "session_id" // the event's SessionID
 	AttrEventID   = "event_id"   // the event's ID
-	AttrType      = "type"       // the event's Type (omitted when empty)
+	AttrType      = "type"       // the event's Type
 	// AttrMeta holds the whole Meta map as one JSON object when it cannot be
 	// carried as individual "meta.<key>" attributes.
 	AttrMeta = "meta"
@@ -57,8 +59,8 @@ func (t *Transport) buildMessage(ev *eventgate.Event, buf *[]byte) (message, err
 	m := message{body: string(*buf), attrs: make(map[string]types.MessageAttributeValue, 4)}
 	m.size = len(m.body)
 	add := func(name, value string) {
-		if value == "" {
-			return // SQS rejects empty attribute values
+		if value == "" || !validSQSText([]byte(value)) {
+			return // SQS refuses empty values and characters outside its set; the body has it
 		}
 		m.attrs[name] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(value)}
 		m.size += len(name) + len("String") + len(value)

@@ -60,6 +60,8 @@ func TestMessageAttributes(t *testing.T) {
 			wantAttrs: []string{"event_id", "session_id", "type", "meta"}, wantMeta: `{"名前":"値"}`},
 		{name: "trailing period in key forces the JSON attribute", typ: "t", meta: map[string]string{"k.": "v"},
 			wantAttrs: []string{"event_id", "session_id", "type", "meta"}, wantMeta: `{"k.":"v"}`},
+		{name: "type with a control character is left to the body", typ: "a\x01b",
+			wantAttrs: []string{"event_id", "session_id"}},
 		{name: "control character in value forces the JSON attribute", typ: "t", meta: map[string]string{"k": "a\x01b"},
 			wantAttrs: []string{"event_id", "session_id", "type", "meta"}, wantMeta: `{"k":"a\u0001b"}`},
 	}
