@@ -102,9 +102,14 @@ func (b *batcher) flush() bool {
 	if len(b.evs) == 0 || b.fatal != nil {
 		return b.fatal == nil
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, b.s.opts.BacklogWait)
+	ctx := b.ctx
+	if b.s.hasRoutes {
+		// Only a route's backlog can make LogBatch wait for room.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(b.ctx, b.s.opts.BacklogWait)
+		defer cancel()
+	}
 	err := b.s.gw.LogBatch(ctx, b.evs)
-	cancel()
 	var be *eventgate.BatchError
 	switch {
 	case err == nil:
@@ -208,10 +213,10 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Encoding "+ce+" is not supported")
 		return
 	}
-	mt := ""
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	mt := r.Header.Get("Content-Type")
+	if mt != "" && mt != "application/json" && mt != "application/x-ndjson" {
 		var err error
-		if mt, _, err = mime.ParseMediaType(ct); err != nil {
+		if mt, _, err = mime.ParseMediaType(mt); err != nil {
 			writeError(w, http.StatusUnsupportedMediaType, "bad Content-Type")
 			return
 		}

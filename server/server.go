@@ -24,6 +24,8 @@ type Server struct {
 	metrics *metrics
 	pools   pools
 
+	hasRoutes bool // the Gateway has routes, whose backlog may block ingest
+
 	sem     chan struct{} // MaxConcurrent slots
 	streams chan struct{} // MaxStreams slots
 
@@ -51,6 +53,7 @@ func New(gw *eventgate.Gateway, opts Options) (*Server, error) {
 		streams: make(chan struct{}, o.MaxStreams),
 		stopCh:  make(chan struct{}),
 	}
+	s.hasRoutes = len(gw.Routes()) > 0
 	s.metrics = newMetrics(gw)
 	s.routes()
 	return s, nil
