@@ -62,12 +62,10 @@ func newTransport(t testing.TB, srv *fakeaws.SQS, queue string, mod func(*Config
 // and keeps every event it has read, in arrival order.
 type receiver struct {
 	client   *sqs.Client
-	hc       *http.Transport
 	queueURL string
 
 	mu     sync.Mutex
 	events []*eventgate.Event
-	msgs   []types.Message
 }
 
 func newReceiver(t testing.TB, srv *fakeaws.SQS, queue string) *receiver {
@@ -81,14 +79,32 @@ func newReceiver(t testing.TB, srv *fakeaws.SQS, queue string) *receiver {
 		t.Fatalf("receiver: get queue url: %v", err)
 	}
 	t.Cleanup(hc.CloseIdleConnections)
-	return &receiver{client: client, hc: hc, queueURL: aws.ToString(out.QueueUrl)}
+	return &receiver{client: client, queueURL: aws.ToString(out.QueueUrl)}
 }
 
-// Fetch drains what the queue holds now and returns every event read so far.
+// Fetch reads what the queue holds now, for at most a second per call so
+// that a caller polling under a deadline sees progress, and returns every
+// event read so far.
 func (r *receiver) Fetch(ctx context.Context) ([]*eventgate.Event, error) {
+	evs, _, err := r.fetch(ctx, time.Second)
+	return evs, err
+}
+
+// FetchAll reads until the queue has nothing visible left.
+func (r *receiver) FetchAll(ctx context.Context) ([]*eventgate.Event, error) {
+	for {
+		evs, drained, err := r.fetch(ctx, time.Second)
+		if err != nil || drained {
+			return evs, err
+		}
+	}
+}
+
+func (r *receiver) fetch(ctx context.Context, budget time.Duration) ([]*eventgate.Event, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for {
+	stop := time.Now().Add(budget)
+	for time.Now().Before(stop) {
 		out, err := r.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(r.queueURL),
 			MaxNumberOfMessages:         10,
@@ -96,32 +112,25 @@ func (r *receiver) Fetch(ctx context.Context) ([]*eventgate.Event, error) {
 			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
 		})
 		if err != nil {
-			return nil, fmt.Errorf("receive: %w", err)
+			return nil, false, fmt.Errorf("receive: %w", err)
 		}
 		if len(out.Messages) == 0 {
-			return append([]*eventgate.Event(nil), r.events...), nil
+			return append([]*eventgate.Event(nil), r.events...), true, nil
 		}
 		del := &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(r.queueURL)}
 		for i, m := range out.Messages {
 			ev := new(eventgate.Event)
 			if err := ev.UnmarshalJSON([]byte(aws.ToString(m.Body))); err != nil {
-				return nil, fmt.Errorf("message %s: %w", aws.ToString(m.MessageId), err)
+				return nil, false, fmt.Errorf("message %s: %w", aws.ToString(m.MessageId), err)
 			}
 			r.events = append(r.events, ev)
-			r.msgs = append(r.msgs, m)
 			del.Entries = append(del.Entries, types.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
 		}
 		if _, err := r.client.DeleteMessageBatch(ctx, del); err != nil {
-			return nil, fmt.Errorf("delete: %w", err)
+			return nil, false, fmt.Errorf("delete: %w", err)
 		}
 	}
-}
-
-// Messages returns the raw messages read so far.
-func (r *receiver) Messages() []types.Message {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]types.Message(nil), r.msgs...)
+	return append([]*eventgate.Event(nil), r.events...), false, nil
 }
 
 // waitFor polls cond until it holds or d passes.

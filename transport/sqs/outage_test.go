@@ -123,7 +123,7 @@ func TestOutageDirect(t *testing.T) {
 			}
 			st := rt.Stats()
 			t.Logf("retry stats: %+v", st)
-			got, err := newReceiver(t, srv, q).Fetch(t.Context())
+			got, err := newReceiver(t, srv, q).FetchAll(t.Context())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,7 +198,7 @@ func TestGatewayRouteSurvivesOutage(t *testing.T) {
 				t.Fatalf("%d events dead-lettered: %s", st.DeadLettered, st.LastError)
 			}
 			t.Logf("route: delivered %d, failed attempts %d, retries %d, last error %q", st.Delivered, st.FailedAttempts, st.Retries, st.LastError)
-			got, err := newReceiver(t, srv, q).Fetch(ctx)
+			got, err := newReceiver(t, srv, q).FetchAll(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
