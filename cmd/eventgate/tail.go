@@ -66,7 +66,9 @@ func (a *app) tail(id string, n int, follow bool, output string) error {
 		return nil
 	})
 	var ee *exitError
-	if err != nil && !(follow && errors.As(err, &ee)) { // following a session not yet there is fine
+	var he *httpError
+	notYet := errors.As(err, &ee) || (errors.As(err, &he) && he.status == http.StatusNotFound)
+	if err != nil && !(follow && notYet) { // following a session not yet there is fine
 		return err
 	}
 	for i := range ring {
