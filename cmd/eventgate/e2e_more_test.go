@@ -120,6 +120,11 @@ func TestTailFollowReplayAndDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	tailDone := make(chan error, 1)
+	t.Cleanup(func() {
+		if tail.ProcessState == nil {
+			_ = tail.Process.Kill()
+		}
+	})
 	lines := make(chan string, 10)
 	go func() {
 		sc := bufio.NewScanner(stdout)
