@@ -120,11 +120,7 @@ func TestTailFollowReplayAndDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	tailDone := make(chan error, 1)
-	t.Cleanup(func() {
-		if tail.ProcessState == nil {
-			_ = tail.Process.Kill()
-		}
-	})
+	t.Cleanup(func() { _ = tail.Process.Kill() }) // harmless once it has exited
 	lines := make(chan string, 10)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -200,8 +196,9 @@ func TestTailFollowReplayAndDeadLetters(t *testing.T) {
 
 	// With the daemon stopped, the local dlq works from the configuration.
 	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	if err := <-d.done; err != nil {
-		t.Fatalf("exit: %v\n%s", err, d.stderr.String())
+	<-d.exited
+	if d.err != nil {
+		t.Fatalf("exit: %v\n%s", d.err, d.stderr.String())
 	}
 	out = runCLI(t, bin, nil, 0, "dlq", "list", "gone", "-c", cfg, "--dir", dir, "--json")
 	if strings.Count(out, `"error"`) < 1 {

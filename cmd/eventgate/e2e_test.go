@@ -82,7 +82,8 @@ type daemon struct {
 	base   string
 	cmd    *exec.Cmd
 	stderr *syncBuffer
-	done   chan error
+	exited chan struct{} // closed when the process has exited; err is then set
+	err    error
 	client *http.Client
 }
 
@@ -93,19 +94,21 @@ func startDaemon(t *testing.T, bin, dir string, extraArgs ...string) *daemon {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "EVENTGATE_TOKENS="+e2eToken+":ingest,"+e2eReadToken+":read+admin",
 		"EVENTGATE_CONFIG=", "EVENTGATE_DIR=", "AGENT_LOG_DIR=")
-	d := &daemon{t: t, bin: bin, dir: dir, base: "http://" + addr, cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1),
+	d := &daemon{t: t, bin: bin, dir: dir, base: "http://" + addr, cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{}),
 		client: &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}}
 	cmd.Stderr = d.stderr
 	cmd.Stdout = d.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { d.done <- cmd.Wait() }()
+	go func() { d.err = cmd.Wait(); close(d.exited) }()
 	t.Cleanup(func() {
 		d.client.CloseIdleConnections()
-		if cmd.ProcessState == nil {
+		select {
+		case <-d.exited:
+		default:
 			_ = cmd.Process.Kill()
-			<-d.done
+			<-d.exited
 		}
 		if t.Failed() {
 			t.Logf("daemon output:\n%s", d.stderr.String())
@@ -121,8 +124,8 @@ func startDaemon(t *testing.T, bin, dir string, extraArgs ...string) *daemon {
 			}
 		}
 		select {
-		case err := <-d.done:
-			t.Fatalf("the daemon exited: %v\n%s", err, d.stderr.String())
+		case <-d.exited:
+			t.Fatalf("the daemon exited: %v\n%s", d.err, d.stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -317,9 +320,9 @@ func TestDaemonEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-d.done:
-		if err != nil {
-			t.Fatalf("exit: %v\n%s", err, d.stderr.String())
+	case <-d.exited:
+		if d.err != nil {
+			t.Fatalf("exit: %v\n%s", d.err, d.stderr.String())
 		}
 	case <-time.After(5*time.Second + 5*time.Second):
 		t.Fatalf("the daemon did not exit within its 5s drain deadline\n%s", d.stderr.String())
