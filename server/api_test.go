@@ -136,6 +136,16 @@ func TestQueryAPI(t *testing.T) {
 			t.Fatalf("offset page: %d %s", code, b)
 		}
 	})
+	t.Run("one session", func(t *testing.T) {
+		code, b, _ := e.do("GET", "/v1/sessions/q2", readToken, "", nil)
+		var in eventgate.SessionInfo
+		if err := json.Unmarshal(b, &in); code != 200 || err != nil || in.ID != "q2" || in.Count != 6 || in.Bytes == 0 {
+			t.Fatalf("%d %s", code, b)
+		}
+		if code, _, _ := e.do("GET", "/v1/sessions/none", readToken, "", nil); code != 404 {
+			t.Fatalf("unknown session: %d", code)
+		}
+	})
 	t.Run("event filters", func(t *testing.T) {
 		all := e.events("q0", "")
 		if len(all) != 6 {
