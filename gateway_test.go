@@ -163,3 +163,24 @@ func TestSecondOpenIsRefused(t *testing.T) {
 		t.Fatal("a second Gateway opened the same directory")
 	}
 }
+
+func TestPrettyPrintedDataKeepsSessionsReadable(t *testing.T) {
+	ctx := ctxT(t)
+	g := openGW(t, t.TempDir())
+	for _, data := range []string{"{\n\"a\":1}", "[1,\r\n2]", `{"b":2}`} {
+		if err := g.Log(ctx, &eventgate.Event{SessionID: "nl", Data: json.RawMessage(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := g.Sessions(ctx)
+	if err != nil || len(infos) != 1 || infos[0].Count != 3 {
+		t.Fatalf("Sessions: %+v %v", infos, err)
+	}
+	evs, err := g.Events(ctx, "nl", eventgate.EventFilter{})
+	if err != nil || len(evs) != 3 || string(evs[0].Data) != "{ \"a\":1}" || string(evs[2].Data) != `{"b":2}` {
+		t.Fatalf("Events: %+v %v", evs, err)
+	}
+}

@@ -135,6 +135,7 @@ func (j *Journal) Append(ctx context.Context, payloads ...[]byte) (uint64, error
 		return 0, err
 	}
 	b := j.cur
+	wake := len(b.buf) == 0 // the writer is told once per batch, by its first record
 	first := j.nextSeq
 	for i, p := range payloads {
 		b.buf = appendFrame(b.buf, j.nextSeq, p, cs[i])
@@ -143,9 +144,11 @@ func (j *Journal) Append(ctx context.Context, payloads ...[]byte) (uint64, error
 	b.last = j.nextSeq - 1
 	full := len(b.buf) >= j.opts.MaxBuffer
 	j.mu.Unlock()
-	select {
-	case j.kick <- struct{}{}:
-	default:
+	if wake || full {
+		select {
+		case j.kick <- struct{}{}:
+		default:
+		}
 	}
 	if j.opts.Sync != SyncAlways && !full {
 		return first, nil

@@ -157,11 +157,11 @@ func (r *Route) bury(it Item, cause error, kind string, attempts int, first time
 		Attempts: attempts, First: first.UTC(), At: time.Now().UTC()}
 	if err := r.dead.add(dl); err != nil {
 		r.noteErr(err)
-		r.cfg.Logger.Error("route cannot write a dead letter; the event stays undelivered", "route", r.cfg.Name, "seq", it.Seq, "err", err)
+		r.cfg.Logger.Error("route cannot write a dead letter; the event stays undelivered", "seq", it.Seq, "err", err)
 		return false
 	}
 	r.deadCount.Add(1)
-	r.cfg.Logger.Warn("event dead-lettered", "route", r.cfg.Name, "seq", it.Seq, "kind", kind, "attempts", attempts, "err", cause)
+	r.cfg.Logger.Warn("event dead-lettered", "seq", it.Seq, "kind", kind, "attempts", attempts, "err", cause)
 	r.ack(it.Seq)
 	return true
 }

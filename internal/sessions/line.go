@@ -8,10 +8,13 @@
 //	 "id":"…","seq":42,"session_id":"…","type":"…","meta":{…}}
 //
 // "timestamp" and "event" are the keys the original Python session logger
-// wrote, so its readers work on these files unchanged.
+// wrote, so its readers work on these files unchanged. "event" holds the
+// event's data byte for byte, except that line breaks between JSON tokens
+// (pretty-printed data) are written as spaces, so that every event is one line.
 package sessions
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -39,7 +42,9 @@ func appendLine(dst []byte, seq uint64, v *record.View) []byte {
 	if len(v.Data) == 0 {
 		dst = append(dst, "null"...)
 	} else {
+		start := len(dst)
 		dst = append(dst, v.Data...)
+		oneLine(dst[start:])
 	}
 	dst = append(dst, `,"id":`...)
 	dst = appendString(dst, v.ID)
@@ -61,6 +66,21 @@ func appendLine(dst []byte, seq uint64, v *record.View) []byte {
 		dst = appendString(dst, val)
 	})
 	return append(dst, "}}\n"...)
+}
+
+// oneLine turns the line breaks of a JSON value into spaces, in place. In
+// valid JSON a raw line break can only stand between tokens, where it is
+// white space, so the value and its length are unchanged while the session
+// file keeps one event per line.
+func oneLine(b []byte) {
+	for i := bytes.IndexAny(b, "\r\n"); i >= 0; {
+		b[i] = ' '
+		j := bytes.IndexAny(b[i+1:], "\r\n")
+		if j < 0 {
+			return
+		}
+		i += 1 + j
+	}
 }
 
 func appendString(dst []byte, s []byte) []byte {

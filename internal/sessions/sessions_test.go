@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -138,4 +139,30 @@ func equal(a, b []uint64) bool {
 		}
 	}
 	return true
+}
+
+func TestPrettyPrintedDataStaysOneLine(t *testing.T) {
+	data := []byte("{\n  \"a\": [1,\r\n 2],\n  \"s\": \"x\\ny\"\n}")
+	b := record.Append(nil, &record.Fields{ID: "id", Session: "s", Data: data})
+	v, err := record.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := appendLine(nil, 1, &v)
+	if bytes.Count(l, []byte("\n")) != 1 || bytes.ContainsRune(l, '\r') {
+		t.Fatalf("not one line: %q", l)
+	}
+	var e Entry
+	if err := json.Unmarshal(l, &e); err != nil {
+		t.Fatal(err)
+	}
+	var got, want any
+	_ = json.Unmarshal(e.Data, &got)
+	_ = json.Unmarshal(data, &want)
+	if len(e.Data) != len(data) || !reflect.DeepEqual(got, want) {
+		t.Fatalf("event %q is not the same JSON value of the same length as %q", e.Data, data)
+	}
+	if string(v.Data) != string(data) {
+		t.Fatal("the record's data was modified in place")
+	}
 }
