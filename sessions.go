@@ -91,14 +91,13 @@ func (g *Gateway) Follow(ctx context.Context, id string, afterSeq uint64, fn fun
 	if err := ValidateSessionID(id); err != nil {
 		return err
 	}
-	last := afterSeq
+	fw, err := g.st.Follower(id, afterSeq)
+	if err != nil {
+		return err
+	}
 	for {
 		changed := g.proj.Changed()
-		err := g.st.Scan(ctx, id, sessions.Filter{AfterSeq: last}, func(e sessions.Entry) error {
-			last = e.Seq
-			return fn(storedEvent(e))
-		})
-		if err != nil {
+		if err := fw.Read(ctx, func(e sessions.Entry) error { return fn(storedEvent(e)) }); err != nil {
 			return err
 		}
 		select {

@@ -166,3 +166,42 @@ func TestPrettyPrintedDataStaysOneLine(t *testing.T) {
 		t.Fatal("the record's data was modified in place")
 	}
 }
+
+func TestFollowerReadsOnlyWhatIsNew(t *testing.T) {
+	dir := t.TempDir()
+	sdir := filepath.Join(dir, "s")
+	_ = os.MkdirAll(sdir, 0o755)
+	st := NewStore(dir, func(string) error { return nil })
+	f1 := filepath.Join(sdir, fileName(1))
+	appendTo := func(path string, b []byte) {
+		fh, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = fh.Write(b)
+		_ = fh.Close()
+	}
+	appendTo(f1, append(line(t, 1, "a"), line(t, 2, "a")...))
+	fw, err := st.Follower("s", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []uint64
+	read := func() {
+		t.Helper()
+		if err := fw.Read(context.Background(), func(e Entry) error { got = append(got, e.Seq); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read()
+	l3 := line(t, 3, "a")
+	appendTo(f1, l3[:10]) // a line being written
+	read()
+	appendTo(f1, l3[10:])
+	appendTo(filepath.Join(sdir, fileName(4)), line(t, 4, "a")) // rotation
+	read()
+	read()
+	if !equal(got, []uint64{2, 3, 4}) {
+		t.Fatalf("followed %v, want [2 3 4]", got)
+	}
+}

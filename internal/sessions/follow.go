@@ -1,0 +1,103 @@
+package sessions
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Follower reads one session's lines incrementally: each Read returns only
+// what was written since the previous one, without re-reading the files.
+type Follower struct {
+	st    *Store
+	id    string
+	after uint64 // last seq returned
+	file  uint64 // first seq of the file being read; 0 = not chosen yet
+	off   int64  // offset of the next unread line in it
+}
+
+// Follower returns a Follower of session id that starts after seq afterSeq.
+func (s *Store) Follower(id string, afterSeq uint64) (*Follower, error) {
+	if err := s.valid(id); err != nil {
+		return nil, err
+	}
+	return &Follower{st: s, id: id, after: afterSeq}, nil
+}
+
+// Read calls fn for every complete line written since the last Read, in
+// order.
+func (f *Follower) Read(ctx context.Context, fn func(Entry) error) error {
+	dir := filepath.Join(f.st.dir, f.id)
+	files, err := listFiles(dir)
+	if err != nil || len(files) == 0 {
+		return err
+	}
+	if f.file == 0 {
+		// Start in the last file that can hold seq after+1.
+		f.file = files[0]
+		for _, first := range files {
+			if first <= f.after+1 {
+				f.file = first
+			}
+		}
+	}
+	for i, first := range files {
+		if first < f.file {
+			continue
+		}
+		if first > f.file {
+			f.file, f.off = first, 0
+		}
+		if err := f.readFile(ctx, filepath.Join(dir, fileName(first)), fn); err != nil {
+			return err
+		}
+		if i == len(files)-1 {
+			break
+		}
+	}
+	return nil
+}
+
+func (f *Follower) readFile(ctx context.Context, path string, fn func(Entry) error) error {
+	fh, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // deleted meanwhile
+	}
+	if err != nil {
+		return fmt.Errorf("sessions: open %s: %w", path, err)
+	}
+	defer fh.Close()
+	if _, err := fh.Seek(f.off, io.SeekStart); err != nil {
+		return fmt.Errorf("sessions: seek %s: %w", path, err)
+	}
+	r := bufio.NewReaderSize(fh, 64<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil // a partial line is read again next time
+			}
+			return fmt.Errorf("sessions: read %s: %w", path, err)
+		}
+		f.off += int64(len(line))
+		var e Entry
+		if err := json.Unmarshal(line, &e); err != nil {
+			return fmt.Errorf("sessions: %s/%s: %w", f.id, filepath.Base(path), err)
+		}
+		if e.Seq <= f.after {
+			continue
+		}
+		f.after = e.Seq
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+}
