@@ -13,7 +13,7 @@ help:
 	@echo "make test       all tests, with the race detector (what CI runs)"
 	@echo "make test-short the tests without the crash and long-running ones"
 	@echo "make bench      benchmarks, printed as a table"
-	@echo "make fuzz       run every fuzz target for FUZZTIME (default 30s each)"
+	@echo "make fuzz       run every fuzz target of every package for FUZZTIME (default 30s each)"
 
 build:
 	$(GO) build -o bin/eventgate ./cmd/eventgate
@@ -38,9 +38,12 @@ bench:
 
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./internal/record/
-	$(GO) test -run '^$$' -fuzz FuzzParseFrame -fuzztime $(FUZZTIME) ./internal/journal/
-	$(GO) test -run '^$$' -fuzz FuzzValidateSessionID -fuzztime $(FUZZTIME) .
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 vet:
 	$(GO) vet $(PKGS)
