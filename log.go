@@ -123,13 +123,16 @@ func (g *Gateway) prepare(ev *Event) error {
 	if err := ValidateSessionID(ev.SessionID); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+		if ev.ID == "" {
+			ev.ID = newIDAt(ev.Time) // one clock reading for both
+		}
+	}
 	if ev.ID == "" {
 		ev.ID = NewID()
 	} else if len(ev.ID) > 256 || !utf8.ValidString(ev.ID) {
 		return fmt.Errorf("%w: id must be valid UTF-8 of at most 256 bytes", ErrInvalidEvent)
-	}
-	if ev.Time.IsZero() {
-		ev.Time = time.Now()
 	}
 	if !utf8.ValidString(ev.Type) || len(ev.Type) > 1024 {
 		return fmt.Errorf("%w: type must be valid UTF-8 of at most 1024 bytes", ErrInvalidEvent)

@@ -54,7 +54,8 @@ type Journal struct {
 	quit     chan struct{} // closed by Close
 	finished chan struct{} // closed when the writer has exited
 
-	// Writer-owned state.
+	// Writer-owned state; seg and segName are also read by the syncer under segMu.
+	segMu    sync.Mutex
 	seg      segmentFile
 	segName  uint64 // first seq of the active segment
 	segSize  int64

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -11,23 +12,48 @@ import (
 // the new end to readers and wakes the batch's waiters.
 func (j *Journal) writer() {
 	defer close(j.finished)
-	var tick <-chan time.Time
+	var synced chan struct{}
 	if j.opts.Sync == SyncInterval {
-		t := time.NewTicker(j.opts.SyncEvery)
-		defer t.Stop()
-		tick = t.C
+		synced = make(chan struct{})
+		stop := make(chan struct{})
+		go j.syncer(stop, synced)
+		defer func() { close(stop); <-synced }()
 	}
 	for {
 		quitting := false
 		select {
 		case <-j.kick:
-		case <-tick:
 		case <-j.quit:
 			quitting = true
 		}
 		j.flushOnce(quitting)
 		if quitting {
 			return
+		}
+	}
+}
+
+// syncer fsyncs the active segment every SyncEvery under SyncInterval, beside
+// the writer, so that writes go on while the disk flushes.
+func (j *Journal) syncer(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(j.opts.SyncEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-stop:
+			return
+		}
+		j.segMu.Lock()
+		f, name := j.seg, j.segName
+		j.segMu.Unlock()
+		if f == nil {
+			continue
+		}
+		if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+			// A segment closed by rotation was fsynced by the writer.
+			j.fail(fmt.Errorf("journal: fsync segment %d: %w", name, err))
 		}
 	}
 }
@@ -46,7 +72,6 @@ func (j *Journal) flushOnce(final bool) {
 
 	forceSync := j.pub.takeSyncRequest() || final
 	if b == nil {
-		j.maybeIntervalSync()
 		return
 	}
 	if failed != nil {
@@ -64,7 +89,6 @@ func (j *Journal) flushOnce(final bool) {
 		if len(b.buf) > 0 {
 			j.pub.publish(j.segName, j.segSize, b.last)
 		}
-		j.maybeIntervalSync()
 		if j.segSize >= j.opts.SegmentSize && !final {
 			if err := j.rotate(b.last + 1); err != nil {
 				j.fail(err)
@@ -135,12 +159,6 @@ func (j *Journal) syncSegment() error {
 	return nil
 }
 
-func (j *Journal) maybeIntervalSync() {
-	if j.opts.Sync == SyncInterval && j.dirty && time.Since(j.lastSync) >= j.opts.SyncEvery {
-		_ = j.syncSegment()
-	}
-}
-
 // rotate closes the active segment and starts a new one whose first record
 // will be seq.
 func (j *Journal) rotate(seq uint64) error {
@@ -153,7 +171,9 @@ func (j *Journal) rotate(seq uint64) error {
 		return fmt.Errorf("journal: close segment %d: %w", j.segName, err)
 	}
 	j.pub.sealed(j.segName, j.segSize)
+	j.segMu.Lock()
 	j.seg = nil
+	j.segMu.Unlock()
 	return j.openSegment(seq)
 }
 
@@ -166,7 +186,9 @@ func (j *Journal) openSegment(first uint64) error {
 		_ = f.Close()
 		return err
 	}
+	j.segMu.Lock()
 	j.seg, j.segName, j.segSize, j.dirty = f, first, 0, false
+	j.segMu.Unlock()
 	j.pub.active(first)
 	return nil
 }

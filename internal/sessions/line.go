@@ -73,13 +73,15 @@ func appendLine(dst []byte, seq uint64, v *record.View) []byte {
 // white space, so the value and its length are unchanged while the session
 // file keeps one event per line.
 func oneLine(b []byte) {
-	for i := bytes.IndexAny(b, "\r\n"); i >= 0; {
-		b[i] = ' '
-		j := bytes.IndexAny(b[i+1:], "\r\n")
-		if j < 0 {
-			return
+	for _, c := range [2]byte{'\n', '\r'} {
+		for rest := b; ; {
+			i := bytes.IndexByte(rest, c)
+			if i < 0 {
+				break
+			}
+			rest[i] = ' '
+			rest = rest[i+1:]
 		}
-		i += 1 + j
 	}
 }
 
