@@ -37,7 +37,7 @@ type Entry struct {
 // appendLine appends the session-file line of v at seq to dst.
 func appendLine(dst []byte, seq uint64, v *record.View) []byte {
 	dst = append(dst, `{"timestamp":"`...)
-	dst = time.Unix(0, v.TimeNanos).UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = appendTime(dst, v.TimeNanos)
 	dst = append(dst, `","event":`...)
 	if len(v.Data) == 0 {
 		dst = append(dst, "null"...)
@@ -68,6 +68,32 @@ func appendLine(dst []byte, seq uint64, v *record.View) []byte {
 	return append(dst, "}}\n"...)
 }
 
+// appendTime appends t (Unix nanoseconds) as time.RFC3339Nano in UTC does.
+func appendTime(dst []byte, t int64) []byte {
+	sec, nsec := t/1e9, t%1e9
+	if nsec < 0 {
+		sec, nsec = sec-1, nsec+1e9
+	}
+	if sec < 0 || sec >= 253402300800 { // outside years 1970..9999: the general path
+		return time.Unix(0, t).UTC().AppendFormat(dst, time.RFC3339Nano)
+	}
+	dst = time.Unix(sec, 0).UTC().AppendFormat(dst, "2006-01-02T15:04:05")
+	if nsec != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i >= 1; i-- {
+			frac[i] = byte('0' + nsec%10)
+			nsec /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		dst = append(dst, frac[:n]...)
+	}
+	return append(dst, 'Z')
+}
+
 // oneLine turns the line breaks of a JSON value into spaces, in place. In
 // valid JSON a raw line break can only stand between tokens, where it is
 // white space, so the value and its length are unchanged while the session
@@ -85,25 +111,40 @@ func oneLine(b []byte) {
 	}
 }
 
+// needsEscape marks the bytes a JSON string cannot hold as they are.
+var needsEscape = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 func appendString(dst []byte, s []byte) []byte {
-	// strconv.Quote's escapes are not JSON's; encode by hand.
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
-	for _, c := range s {
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c == '\n':
-			dst = append(dst, '\\', 'n')
-		case c == '\r':
-			dst = append(dst, '\\', 'r')
-		case c == '\t':
-			dst = append(dst, '\\', 't')
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			dst = append(dst, c)
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && !needsEscape[s[i]] {
+			i++
 		}
+		dst = append(dst, s[:i]...)
+		if i == len(s) {
+			break
+		}
+		switch c := s[i]; c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		s = s[i+1:]
 	}
 	return append(dst, '"')
 }

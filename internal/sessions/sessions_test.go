@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/goleak"
 
@@ -204,4 +205,28 @@ func TestFollowerReadsOnlyWhatIsNew(t *testing.T) {
 	if !equal(got, []uint64{2, 3, 4}) {
 		t.Fatalf("followed %v, want [2 3 4]", got)
 	}
+}
+
+func TestAppendTimeMatchesRFC3339Nano(t *testing.T) {
+	for _, ns := range []int64{0, 1, 999999999, 1e9, 1764150000500000000, 1764150000123456789, 1764150000120000000,
+		-1, -1e9 - 5, 253402300799999999999 / 1000, 1 << 62} {
+		want := time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+		if got := string(appendTime(nil, ns)); got != want {
+			t.Errorf("appendTime(%d) = %s, want %s", ns, got, want)
+		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	f.Add([]byte("plain"))
+	f.Add([]byte("q\"b\\\n\r\t\x00\x1f\u2028é"))
+	f.Fuzz(func(t *testing.T, s []byte) {
+		var got string
+		if err := json.Unmarshal(appendString(nil, s), &got); err != nil {
+			t.Fatalf("%q encodes to invalid JSON: %v", s, err)
+		}
+		if utf8.Valid(s) && got != string(s) {
+			t.Fatalf("%q decodes to %q", s, got)
+		}
+	})
 }
