@@ -32,7 +32,18 @@ func bindTransport(rc *route.Config, name string, t Transport) {
 		return ev, nil
 	}
 	bs, canBatch := t.(BatchSender)
-	rc.Send = func(ctx context.Context, vals []any) []error {
+	rc.Send = func(ctx context.Context, vals []any) (errs []error) {
+		// A transport that panics must not take the process down: the
+		// events of the call are dead-lettered with the panic's text.
+		defer func() {
+			if p := recover(); p != nil {
+				err := NewError(name, KindRejected, fmt.Errorf("transport panicked: %v", p))
+				errs = make([]error, len(vals))
+				for i := range errs {
+					errs[i] = err
+				}
+			}
+		}()
 		if len(vals) == 1 {
 			if err := t.Send(ctx, vals[0].(*Event)); err != nil {
 				return []error{Wrap(name, err)}
@@ -43,7 +54,7 @@ func bindTransport(rc *route.Config, name string, t Transport) {
 		for i, v := range vals {
 			evs[i] = v.(*Event)
 		}
-		errs := make([]error, len(vals))
+		errs = make([]error, len(vals))
 		if canBatch {
 			err := bs.SendBatch(ctx, evs)
 			if err == nil {

@@ -393,3 +393,55 @@ func TestRestartDeliversEveryAcknowledgedEvent(t *testing.T) {
 		t.Fatalf("%d duplicates: more than one in-flight window per crash", dups)
 	}
 }
+
+func TestPanickingTransportDeadLettersInsteadOfCrashing(t *testing.T) {
+	ctx := ctxT(t)
+	rec := eventgatetest.NewRecorder(eventgatetest.WithHook(func(_ context.Context, ev *eventgate.Event) error {
+		if ev.Type == "boom" {
+			panic("bad event")
+		}
+		return nil
+	}))
+	g := openGW(t, t.TempDir(), eventgate.WithTransport("rec", rec))
+	for _, typ := range []string{"ok", "boom", "ok"} {
+		if err := g.Log(ctx, &eventgate.Event{SessionID: "s", Type: typ}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dls, _ := g.DeadLetters("rec")
+	if rec.Count() != 2 || len(dls) != 1 || !strings.Contains(dls[0].Error, "panicked: bad event") {
+		t.Fatalf("delivered %d, dead letters %+v", rec.Count(), dls)
+	}
+}
+
+func TestCloseReleasesLogWaitingForRoom(t *testing.T) {
+	rec := eventgatetest.NewRecorder()
+	rec.FailAll(nil)
+	g, err := eventgate.Open(t.TempDir(), eventgate.WithSegmentSize(4<<10),
+		eventgate.WithTransport("rec", rec, fastRetry, eventgate.RouteBacklog(8<<10, eventgate.BacklogBlock)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := json.RawMessage(`"` + strings.Repeat("x", 500) + `"`)
+	blocked := make(chan error, 1)
+	go func() {
+		for {
+			// No deadline: only Close can release this call.
+			if err := g.Log(context.Background(), &eventgate.Event{SessionID: "s", Data: data}); err != nil {
+				blocked <- err
+				return
+			}
+		}
+	}()
+	waitFor(t, func() bool { return g.Stats().Routes["rec"].BacklogFull })
+	time.Sleep(100 * time.Millisecond) // let the producer reach the wait
+	cctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_ = g.Close(cctx)
+	if err := <-blocked; !errors.Is(err, eventgate.ErrClosed) {
+		t.Fatalf("blocked Log returned %v, want ErrClosed", err)
+	}
+}

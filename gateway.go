@@ -35,6 +35,8 @@ type Gateway struct {
 
 	closeMu sync.RWMutex // Log holds it shared; Close exclusively
 	closed  atomic.Bool
+	closing   chan struct{} // closed when Close starts: Log calls waiting for room give up
+	closeOnce sync.Once
 	logged  atomic.Uint64
 	bufPool sync.Pool
 }
@@ -106,7 +108,7 @@ func Open(dir string, opts ...Option) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eventgate: %w", err)
 	}
-	g := &Gateway{dir: dir, cfg: cfg, j: j, rec: rec,
+	g := &Gateway{dir: dir, cfg: cfg, j: j, rec: rec, closing: make(chan struct{}),
 		st: sessions.NewStore(dir, ValidateSessionID)}
 	g.bufPool.New = func() any { b := make([]byte, 0, 1024); return &b }
 
@@ -194,6 +196,7 @@ func (g *Gateway) Flush(ctx context.Context) error {
 // journal. Events not delivered by then stay on disk and are delivered after
 // the next Open. Close is idempotent.
 func (g *Gateway) Close(ctx context.Context) error {
+	g.closeOnce.Do(func() { close(g.closing) })
 	g.closeMu.Lock()
 	if g.closed.Swap(true) {
 		g.closeMu.Unlock()
@@ -239,6 +242,9 @@ func (g *Gateway) waitRoom(ctx context.Context) error {
 			select {
 			case <-r.r.Changed():
 			case <-t.C:
+			case <-g.closing:
+				t.Stop()
+				return fmt.Errorf("eventgate: log: %w", ErrClosed)
 			case <-ctx.Done():
 				t.Stop()
 				return fmt.Errorf("%w: route %s has more than its bound undelivered", ErrBacklogFull, r.name)

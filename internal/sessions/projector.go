@@ -128,14 +128,22 @@ func (p *Projector) run() {
 			return
 		}
 		if ok {
-			if err := p.project(rec); err != nil {
-				p.fail(err)
-				return
+			big, err := p.project(rec)
+			for err != nil {
+				// A record that passed its checksum but does not decode can
+				// never be projected; any other failure (a full disk) is
+				// retried with the same record.
+				if errors.Is(err, record.ErrCorrupt) || !p.pause(err) {
+					if errors.Is(err, record.ErrCorrupt) {
+						p.fail(err)
+					}
+					return
+				}
+				big, err = p.project(rec)
 			}
 			pending += len(rec.Payload)
-			if pending >= 4<<20 {
-				if err := write(); err != nil {
-					p.fail(err)
+			if big || pending >= 4<<20 {
+				if err := write(); err != nil && !p.pause(err) {
 					return
 				}
 			}
@@ -166,10 +174,31 @@ func (p *Projector) run() {
 			}
 			return
 		}
-		if werr != nil {
-			p.fail(werr)
+		if werr != nil && !p.pause(werr) {
 			return
 		}
+	}
+}
+
+// pause reports a write failure (a full disk, say), waits a second and
+// returns true so that the projector tries again: the lines are still
+// buffered and the journal still holds every record. It returns false when
+// the projector is stopping. The error stays visible through Err until a
+// later write succeeds.
+func (p *Projector) pause(err error) bool {
+	p.cfg.Logger.Error("session files: write failed; retrying in 1s", "err", err)
+	p.mu.Lock()
+	p.err = err
+	close(p.changed)
+	p.changed = make(chan struct{})
+	p.mu.Unlock()
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-p.ctx.Done():
+		return false
 	}
 }
 
@@ -182,34 +211,34 @@ func (p *Projector) fail(err error) {
 	p.mu.Unlock()
 }
 
-// project appends rec's line to its session's buffer.
-func (p *Projector) project(rec journal.Record) error {
+// project appends rec's line to its session's buffer and reports whether
+// that buffer is big enough to be written now. An error means the line was
+// not appended, and the projector's position did not move.
+func (p *Projector) project(rec journal.Record) (big bool, err error) {
 	v, err := record.Decode(rec.Payload)
 	if err != nil {
-		return fmt.Errorf("sessions: record %d: %w", rec.Seq, err)
+		return false, fmt.Errorf("sessions: record %d: %w", rec.Seq, err)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	sf, err := p.file(string(v.Session))
 	if err != nil {
-		return err
+		return false, err
 	}
-	p.pos = rec.End
 	if rec.Seq < p.checkUntil && sf.known && rec.Seq <= sf.lastSeq {
-		return nil // already written before a crash
+		p.pos = rec.End
+		return false, nil // already written before a crash
 	}
 	if sf.f == nil || sf.size+int64(len(sf.buf)) >= p.cfg.MaxFileSize {
 		if err := p.rotate(sf, rec.Seq); err != nil {
-			return err
+			return false, err
 		}
 	}
 	sf.buf = appendLine(sf.buf, rec.Seq, &v)
 	sf.lastSeq, sf.known = rec.Seq, true
+	p.pos = rec.End
 	p.lines++
-	if len(sf.buf) >= 256<<10 {
-		return p.writeFile(sf)
-	}
-	return nil
+	return len(sf.buf) >= 256<<10, nil
 }
 
 // file returns the state of session id, learning the last seq its files
@@ -341,6 +370,7 @@ func (p *Projector) writeAll() error {
 			return err
 		}
 	}
+	p.err = nil
 	close(p.changed)
 	p.changed = make(chan struct{})
 	return nil
