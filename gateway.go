@@ -33,12 +33,12 @@ type Gateway struct {
 
 	routes []*gwRoute
 
-	closeMu sync.RWMutex // Log holds it shared; Close exclusively
-	closed  atomic.Bool
+	closeMu   sync.RWMutex // Log holds it shared; Close exclusively
+	closed    atomic.Bool
 	closing   chan struct{} // closed when Close starts: Log calls waiting for room give up
 	closeOnce sync.Once
-	logged  atomic.Uint64
-	bufPool sync.Pool
+	logged    atomic.Uint64
+	bufPool   sync.Pool
 }
 
 type routeSpec struct {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 )
 
@@ -59,6 +60,9 @@ func (j *Journal) syncer(stop <-chan struct{}, done chan<- struct{}) {
 }
 
 func (j *Journal) flushOnce(final bool) {
+	if j.opts.Sync == SyncAlways && !final {
+		j.gather()
+	}
 	j.mu.Lock()
 	b := j.cur
 	if len(b.buf) > 0 || final || j.pub.syncRequested() {
@@ -100,6 +104,26 @@ func (j *Journal) flushOnce(final bool) {
 		j.spare = b.buf
 	} else {
 		j.spare = nil
+	}
+}
+
+// gather lets producers that are ready to run append to the current batch
+// before the writer takes it, so that one fsync serves as many of them as
+// possible. It yields while the batch keeps growing, a few times at most; a
+// lone producer costs one yield.
+func (j *Journal) gather() {
+	j.mu.Lock()
+	n := len(j.cur.buf)
+	j.mu.Unlock()
+	for range 8 {
+		runtime.Gosched()
+		j.mu.Lock()
+		m := len(j.cur.buf)
+		j.mu.Unlock()
+		if m == n {
+			return
+		}
+		n = m
 	}
 }
 
