@@ -101,7 +101,7 @@ func BenchmarkGatewayRoute(b *testing.B) {
 			if batch > 1 {
 				ropts = append(ropts, eventgate.RouteBatch(batch, 4<<20, time.Millisecond))
 			}
-			gw, err := eventgate.Open(b.TempDir(), eventgate.WithTransport("http", tr, ropts...))
+			gw, err := eventgate.Open(b.TempDir(), eventgate.WithSync(eventgate.SyncNever), eventgate.WithTransport("http", tr, ropts...))
 			if err != nil {
 				b.Fatal(err)
 			}
