@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // Events logged through a Gateway route survive the connection to the
@@ -17,10 +18,10 @@ func TestGatewayOutage(t *testing.T) {
 	addr := brokerAddr(t)
 	for _, batched := range []bool{false, true} {
 		t.Run(fmt.Sprintf("batched=%v", batched), func(t *testing.T) {
-			px := startProxy(t, addr)
+			px := testutil.NewProxy(t, addr)
 			prefix := uniq("egt/gw-")
 			sub := subscribe(t, addr, prefix+"/#")
-			tr, err := New(Config{Broker: "tcp://" + px.addr(), Topic: prefix + "/{session}",
+			tr, err := New(Config{Broker: "tcp://" + px.Addr(), Topic: prefix + "/{session}",
 				Timeout: time.Second, ReconnectWait: 50 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
@@ -68,10 +69,11 @@ func TestGatewayOutage(t *testing.T) {
 			}
 			logN(total / 2)
 			waitDelivered(100)
-			cuts := px.cut() // mid-stream: the route has a backlog
+			cuts := px.Cut() // mid-stream: the route has a backlog
 			logN(total / 4)
 			waitDelivered(uint64(total/2 + 10))
-			px.setDown(true) // refused until the route has seen failures
+			px.Refuse(true) // refused until the route has seen failures
+			px.Cut()
 			for gw.Stats().Routes["mqtt"].FailedAttempts < 2 {
 				select {
 				case <-ctx.Done():
@@ -80,7 +82,7 @@ func TestGatewayOutage(t *testing.T) {
 				}
 			}
 			logN(total - len(want))
-			px.setDown(false)
+			px.Refuse(false)
 			if err := gw.Flush(ctx); err != nil {
 				t.Fatalf("Flush: %v", err)
 			}
@@ -92,8 +94,8 @@ func TestGatewayOutage(t *testing.T) {
 			if st.DeadLettered != 0 || st.DeadLetters != 0 {
 				t.Errorf("%d events dead-lettered (%d entries); last error %s", st.DeadLettered, st.DeadLetters, st.LastError)
 			}
-			got := awaitEvents(t, sub.events, want, 20*time.Second)
-			dups := checkDelivered(t, got, want)
+			got := testutil.AwaitEvents(t, sub.events, want, 20*time.Second)
+			dups := testutil.CheckDelivered(t, got, want)
 			t.Logf("%d events through the gateway; %d connections cut; %d failed attempts, %d retries; %d received, %d duplicates",
 				total, cuts, st.FailedAttempts, st.Retries, len(got), dups)
 		})

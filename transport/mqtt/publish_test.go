@@ -12,6 +12,7 @@ import (
 	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // Each QoS level, with and without the retained flag, delivers to the
@@ -38,8 +39,8 @@ func TestPublishOptions(t *testing.T) {
 			if err := tr.Send(t.Context(), ev); err != nil {
 				t.Fatal(err)
 			}
-			got := awaitEvents(t, sub.events, []*eventgate.Event{ev}, 10*time.Second)
-			checkDelivered(t, got, []*eventgate.Event{ev})
+			got := testutil.AwaitEvents(t, sub.events, []*eventgate.Event{ev}, 10*time.Second)
+			testutil.CheckDelivered(t, got, []*eventgate.Event{ev})
 			m := sub.messages()[0]
 			wantTopic := prefix + "/tool%2Fcall/user%2B1%23a%2Fb"
 			if m.topic != wantTopic {
@@ -51,7 +52,7 @@ func TestPublishOptions(t *testing.T) {
 			if c.retain {
 				// A new subscriber gets the retained event; then clear it.
 				late := subscribe(t, addr, wantTopic)
-				awaitEvents(t, late.events, []*eventgate.Event{ev}, 10*time.Second)
+				testutil.AwaitEvents(t, late.events, []*eventgate.Event{ev}, 10*time.Second)
 				if !late.messages()[0].retained {
 					t.Error("message to a late subscriber is not flagged retained")
 				}
@@ -92,8 +93,8 @@ func TestPublishRejects(t *testing.T) {
 	if !errors.As(err, &be) || len(be.Failed) != 2 || !errors.Is(be.Failed[1], eventgate.ErrRejected) || !errors.Is(be.Failed[2], eventgate.ErrSerialization) {
 		t.Fatalf("SendBatch: got %v, want a BatchError failing exactly indexes 1 (rejected) and 2 (serialization)", err)
 	}
-	got := awaitEvents(t, sub.events, good, 10*time.Second)
-	checkDelivered(t, got, good)
+	got := testutil.AwaitEvents(t, sub.events, good, 10*time.Second)
+	testutil.CheckDelivered(t, got, good)
 	if len(got) != len(good) {
 		t.Errorf("%d messages received, want %d", len(got), len(good))
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // The connection between transport and broker is cut several times while
@@ -16,10 +17,10 @@ import (
 // per-session order; no Send hangs past the configured Timeout.
 func TestReconnect(t *testing.T) {
 	addr := brokerAddr(t)
-	px := startProxy(t, addr)
+	px := testutil.NewProxy(t, addr)
 	prefix := uniq("egt/reconnect-")
 	sub := subscribe(t, addr, prefix+"/#")
-	tr, err := New(Config{Broker: "tcp://" + px.addr(), Topic: prefix + "/{session}",
+	tr, err := New(Config{Broker: "tcp://" + px.Addr(), Topic: prefix + "/{session}",
 		Timeout: 2 * time.Second, ReconnectWait: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -80,11 +81,12 @@ func TestReconnect(t *testing.T) {
 	cuts := 0
 	for _, at := range []int64{100, 200, 300} {
 		waitSent(at)
-		cuts += px.cut()
+		cuts += px.Cut()
 	}
 	// A longer outage: new connections are refused until Sends have failed.
 	waitSent(400)
-	px.setDown(true)
+	px.Refuse(true)
+	px.Cut()
 	for f := failures.Load(); failures.Load() < f+3; {
 		select {
 		case err := <-done:
@@ -92,12 +94,12 @@ func TestReconnect(t *testing.T) {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	px.setDown(false)
+	px.Refuse(false)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	got := awaitEvents(t, sub.events, want, 20*time.Second)
-	dups := checkDelivered(t, got, want)
+	got := testutil.AwaitEvents(t, sub.events, want, 20*time.Second)
+	dups := testutil.CheckDelivered(t, got, want)
 	t.Logf("%d events, %d connections cut plus one refused period, %d failed Sends, %d duplicates", total, cuts, failures.Load(), dups)
 	if cuts == 0 {
 		t.Error("the proxy cut no connection; the test did not test reconnecting")

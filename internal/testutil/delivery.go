@@ -1,0 +1,118 @@
+package testutil
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/eventgate/eventgate"
+)
+
+// CheckDelivered fails the test (with Errorf, so it goes on) unless every
+// event of want is in got and, per session, the first occurrences in got
+// follow want's order. Duplicates (at-least-once delivery) and events of got
+// that are not in want are allowed. It returns the number of duplicates in
+// got.
+func CheckDelivered(tb testing.TB, got, want []*eventgate.Event) int {
+	tb.Helper()
+	pos := make(map[string]int, len(got)) // id → index of its first occurrence
+	dups := 0
+	for i, ev := range got {
+		if _, seen := pos[ev.ID]; seen {
+			dups++
+			continue
+		}
+		pos[ev.ID] = i
+	}
+	missing := 0
+	last := make(map[string]int) // session → position of its previous event
+	lastID := make(map[string]string)
+	for _, ev := range want {
+		p, ok := pos[ev.ID]
+		if !ok {
+			missing++
+			if missing <= 5 {
+				tb.Errorf("event %s (session %s) never arrived", ev.ID, ev.SessionID)
+			}
+			continue
+		}
+		if prev, ok := last[ev.SessionID]; ok && p < prev {
+			tb.Errorf("session %s out of order: %s arrived before %s", ev.SessionID, ev.ID, lastID[ev.SessionID])
+		}
+		last[ev.SessionID], lastID[ev.SessionID] = p, ev.ID
+	}
+	if missing > 0 {
+		tb.Errorf("%d of %d events missing", missing, len(want))
+	}
+	return dups
+}
+
+// CheckSessions fails the test at once (Fatalf) unless, for every session of
+// sent, the distinct events of that session in got are exactly the ones sent,
+// first arrivals in the order sent: nothing lost, nothing foreign, no
+// reordering. Sessions of got that are not in sent are ignored. It returns the
+// number of duplicate arrivals in got.
+func CheckSessions(tb testing.TB, sent map[string][]*eventgate.Event, got []*eventgate.Event) int {
+	tb.Helper()
+	firsts := make(map[string][]string)
+	seen := make(map[string]bool)
+	dups := 0
+	for _, ev := range got {
+		if seen[ev.ID] {
+			dups++
+			continue
+		}
+		seen[ev.ID] = true
+		firsts[ev.SessionID] = append(firsts[ev.SessionID], ev.ID)
+	}
+	for session, evs := range sent {
+		have := firsts[session]
+		if len(have) != len(evs) {
+			tb.Fatalf("session %s: %d distinct events arrived, %d were sent", session, len(have), len(evs))
+		}
+		for i, ev := range evs {
+			if have[i] != ev.ID {
+				tb.Fatalf("session %s: arrival %d is %s, want %s (order broken or event lost)", session, i, have[i], ev.ID)
+			}
+		}
+	}
+	return dups
+}
+
+// AwaitEvents polls fetch (every 50ms) until what it returns holds every ID
+// of want, and returns that; it fails the test at once when timeout passes
+// first.
+func AwaitEvents(tb testing.TB, fetch func(context.Context) ([]*eventgate.Event, error), want []*eventgate.Event, timeout time.Duration) []*eventgate.Event {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var (
+		got []*eventgate.Event
+		err error
+	)
+	for {
+		got, err = fetch(ctx)
+		if err == nil && ContainsAll(got, want) {
+			return got
+		}
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("after %v: %d events fetched for %d sent (last error: %v)", timeout, len(got), len(want), err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// ContainsAll reports whether every ID of want occurs in got.
+func ContainsAll(got, want []*eventgate.Event) bool {
+	ids := make(map[string]bool, len(got))
+	for _, ev := range got {
+		ids[ev.ID] = true
+	}
+	for _, ev := range want {
+		if !ids[ev.ID] {
+			return false
+		}
+	}
+	return true
+}
