@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+
+	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // Shape names the JSON form an ingested object had.
@@ -68,7 +70,7 @@ func DecodeObject(b []byte, allowBare bool) (*eventgate.Event, Shape, error) {
 	if len(b) == 0 {
 		return nil, "", &DecodeError{Offset: -1, Msg: "empty input"}
 	}
-	if !json.Valid(b) {
+	if !jsonx.Valid(b) {
 		return nil, "", syntaxError(b)
 	}
 	if b[0] != '{' {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+
+	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // FileSync is the policy that decides when File hands its lines to the
@@ -279,7 +281,7 @@ func appendFileLine(dst []byte, ev *eventgate.Event) ([]byte, error) {
 		return dst, errors.New("file: nil event")
 	}
 	if len(ev.Data) > 0 {
-		if !json.Valid(ev.Data) {
+		if !jsonx.Valid(ev.Data) {
 			return dst, errors.New("data is not valid JSON")
 		}
 		if bytes.ContainsAny(ev.Data, "\r\n") {

@@ -2,13 +2,14 @@ package amqp
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/eventgate/eventgate"
+
+	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // ContentType is the content type of every message: the body is the event's
@@ -29,7 +30,7 @@ func (t *Transport) message(ev *eventgate.Event) (outMsg, error) {
 	if ev == nil {
 		return outMsg{}, eventgate.NewError(t.cfg.Name, eventgate.KindSerialization, errors.New("amqp: nil event"))
 	}
-	if len(ev.Data) > 0 && !json.Valid(ev.Data) {
+	if len(ev.Data) > 0 && !jsonx.Valid(ev.Data) {
 		return outMsg{}, eventgate.NewError(t.cfg.Name, eventgate.KindSerialization,
 			fmt.Errorf("amqp: event %s: data is not valid JSON", ev.ID))
 	}

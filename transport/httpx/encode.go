@@ -2,12 +2,13 @@ package httpx
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
 
 	"github.com/eventgate/eventgate"
+
+	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // Content types of request bodies.
@@ -33,7 +34,7 @@ func checkEvent(ev *eventgate.Event) error {
 	if ev == nil {
 		return errNilEvent
 	}
-	if len(ev.Data) > 0 && !json.Valid(ev.Data) {
+	if len(ev.Data) > 0 && !jsonx.Valid(ev.Data) {
 		return errors.New("event " + ev.ID + ": data is not valid JSON")
 	}
 	return nil

@@ -2,7 +2,6 @@ package kafka
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventgate/eventgate"
+
+	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // Header keys every record carries besides the event's Meta.
@@ -29,7 +30,7 @@ func (t *Transport) record(ev *eventgate.Event) (*kgo.Record, error) {
 	if ev == nil {
 		return nil, eventgate.NewError(t.cfg.Name, eventgate.KindSerialization, errors.New("kafka: nil event"))
 	}
-	if len(ev.Data) > 0 && !json.Valid(ev.Data) {
+	if len(ev.Data) > 0 && !jsonx.Valid(ev.Data) {
 		return nil, eventgate.NewError(t.cfg.Name, eventgate.KindSerialization,
 			fmt.Errorf("kafka: event %s: data is not valid JSON", ev.ID))
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -13,6 +12,8 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/eventgate/eventgate"
+
+	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // disconnectQuiesce is how long Close lets paho finish sending before the
@@ -223,7 +224,7 @@ type message struct {
 // encode builds ev's topic and payload, or the permanent error that keeps it
 // from being published.
 func (t *Transport) encode(ev *eventgate.Event) (message, error) {
-	if len(ev.Data) > 0 && !json.Valid(ev.Data) {
+	if len(ev.Data) > 0 && !jsonx.Valid(ev.Data) {
 		return message{}, wrapKind(t.cfg.Name, eventgate.KindSerialization, "encode event "+ev.ID, errors.New("data is not valid JSON"))
 	}
 	topic, err := t.topic.render(ev.SessionID, ev.Type)

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/eventgate/eventgate"
+
+	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // row is one event in the table's column layout.
@@ -70,7 +71,7 @@ func toRow(ev *eventgate.Event) (row, error) {
 		r.data = []byte("null")
 	case !utf8.Valid(ev.Data):
 		return r, fmt.Errorf("%w: data is not valid UTF-8", errUnstorable)
-	case !json.Valid(ev.Data):
+	case !jsonx.Valid(ev.Data):
 		return r, fmt.Errorf("%w: data is not valid JSON", errUnstorable)
 	case jsonbRefuses(ev.Data):
 		s := string(ev.Data)

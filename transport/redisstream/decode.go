@@ -11,6 +11,8 @@ import (
 
 	"github.com/eventgate/eventgate"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // DecodeMessage rebuilds the event a stream entry carries. For entries this
@@ -41,7 +43,7 @@ func DecodeMessage(msg redis.XMessage) (*eventgate.Event, error) {
 	if !ok {
 		return nil, fmt.Errorf("redisstream: entry %s: no %s field", msg.ID, FieldEventData)
 	}
-	if !json.Valid([]byte(data)) {
+	if !jsonx.Valid([]byte(data)) {
 		return nil, fmt.Errorf("redisstream: entry %s: %s is not valid JSON", msg.ID, FieldEventData)
 	}
 	ev.Data = json.RawMessage(data)

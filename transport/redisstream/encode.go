@@ -1,13 +1,14 @@
 package redisstream
 
 import (
-	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
 
 	"github.com/eventgate/eventgate"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // The fields of every stream entry, in the order they are written. The first
@@ -33,7 +34,7 @@ func (t *Transport) xaddArgs(ev *eventgate.Event) (*redis.XAddArgs, error) {
 	data := []byte(ev.Data)
 	if len(data) == 0 {
 		data = []byte("null")
-	} else if !json.Valid(data) {
+	} else if !jsonx.Valid(data) {
 		return nil, errors.New("event " + ev.ID + ": data is not valid JSON")
 	}
 	// One buffer holds the three encoded fields: metadata, timestamp, time.
