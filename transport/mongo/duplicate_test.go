@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // A re-delivered event (same id) is accepted and stored once, by Send and by
@@ -42,7 +43,7 @@ func TestDuplicatesStoredOnce(t *testing.T) {
 	if len(got) != len(evs) {
 		t.Fatalf("%d documents stored, want %d (one per id)", len(got), len(evs))
 	}
-	if dups := checkDelivered(t, got, evs); dups != 0 {
+	if dups := testutil.CheckDelivered(t, got, evs); dups != 0 {
 		t.Errorf("%d duplicates stored", dups)
 	}
 }
@@ -72,11 +73,11 @@ func TestBatchPartialFailure(t *testing.T) {
 	if len(be.Failed) != 2 || !errors.Is(be.Failed[1], eventgate.ErrSerialization) || !errors.Is(be.Failed[3], eventgate.ErrRejected) {
 		t.Fatalf("BatchError.Failed = %v; want index 1 serialization, index 3 rejected", be.Failed)
 	}
-	got := awaitEvents(t, func(ctx context.Context) ([]*eventgate.Event, error) {
+	got := testutil.AwaitEvents(t, func(ctx context.Context) ([]*eventgate.Event, error) {
 		return obs.events(ctx, "eventgate_test", coll)
 	}, good, 10*time.Second)
 	if len(got) != len(good) {
 		t.Errorf("%d documents stored, want %d", len(got), len(good))
 	}
-	checkDelivered(t, got, good)
+	testutil.CheckDelivered(t, got, good)
 }

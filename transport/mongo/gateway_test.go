@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // Events logged through a Gateway route survive a server restart in the
@@ -78,10 +79,10 @@ func TestGatewayOutage(t *testing.T) {
 			if st.DeadLettered != 0 || st.DeadLetters != 0 {
 				t.Errorf("%d events dead-lettered (%d entries); last error %s", st.DeadLettered, st.DeadLetters, st.LastError)
 			}
-			got := awaitEvents(t, func(ctx context.Context) ([]*eventgate.Event, error) {
+			got := testutil.AwaitEvents(t, func(ctx context.Context) ([]*eventgate.Event, error) {
 				return obs.events(ctx, "eventgate_test", coll)
 			}, want, 30*time.Second)
-			dups := checkDelivered(t, got, want)
+			dups := testutil.CheckDelivered(t, got, want)
 			t.Logf("%d events through the gateway; %d failed attempts, %d retries; %d stored, %d duplicates",
 				total, st.FailedAttempts, st.Retries, len(got), dups)
 		})

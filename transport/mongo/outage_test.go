@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // The server stops mid-stream (every connection closed, the port refusing)
@@ -88,10 +89,10 @@ func TestOutageSend(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	got := awaitEvents(t, func(ctx context.Context) ([]*eventgate.Event, error) {
+	got := testutil.AwaitEvents(t, func(ctx context.Context) ([]*eventgate.Event, error) {
 		return obs.events(ctx, "eventgate_test", coll)
 	}, want, 30*time.Second)
-	dups := checkDelivered(t, got, want)
+	dups := testutil.CheckDelivered(t, got, want)
 	t.Logf("%d events delivered across a server restart; %d failed attempts, %d duplicates stored", total, failures.Load(), dups)
 	if dups != 0 {
 		t.Errorf("%d duplicate documents: _id should have de-duplicated them", dups)
