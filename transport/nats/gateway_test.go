@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // TestGatewayOutage logs events through a Gateway route while the
@@ -18,9 +19,9 @@ func TestGatewayOutage(t *testing.T) {
 	for _, batch := range []int{1, 100} {
 		t.Run(fmt.Sprintf("batch%d", batch), func(t *testing.T) {
 			o := newObserver(t, addr)
-			px := newProxy(t, addr)
+			px := testutil.NewProxy(t, addr)
 			cfg := testConfig(t, addr, o)
-			cfg.URL = "nats://" + px.addr()
+			cfg.URL = "nats://" + px.Addr()
 			cfg.ReconnectWait = 50 * time.Millisecond
 			cfg.Timeout = 2 * time.Second
 			tr, err := New(cfg)
@@ -70,11 +71,11 @@ func TestGatewayOutage(t *testing.T) {
 				if gw.Stats().Routes["nats"].Delivered >= uint64((cut+1)*n/(cuts+1)) {
 					// Every other outage keeps the server unreachable for a
 					// while, so that reconnect attempts fail too.
-					px.down.Store(cut%2 == 1)
-					px.cut()
+					px.Refuse(cut%2 == 1)
+					px.Cut()
 					if cut%2 == 1 {
 						time.Sleep(300 * time.Millisecond) // the outage itself: nothing to wait for
-						px.down.Store(false)
+						px.Refuse(false)
 					}
 					cut++
 				}
@@ -87,7 +88,7 @@ func TestGatewayOutage(t *testing.T) {
 			}
 			st := gw.Stats().Routes["nats"]
 			t.Logf("%d cuts, %d connections; route: %d delivered, %d failed attempts, %d retries, %d dead-lettered",
-				cut, px.accepted.Load(), st.Delivered, st.FailedAttempts, st.Retries, st.DeadLettered)
+				cut, px.Accepted(), st.Delivered, st.FailedAttempts, st.Retries, st.DeadLettered)
 			if st.DeadLettered != 0 || st.DeadLetters != 0 {
 				t.Fatalf("%d events dead-lettered: %s", st.DeadLettered, st.LastError)
 			}

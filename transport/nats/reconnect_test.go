@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // sendUntilAccepted retries a retryable failure the way a delivery route
@@ -53,9 +54,9 @@ func TestReconnect(t *testing.T) {
 	for _, mode := range []string{"Send", "SendBatch"} {
 		t.Run(mode, func(t *testing.T) {
 			o := newObserver(t, addr)
-			px := newProxy(t, addr)
+			px := testutil.NewProxy(t, addr)
 			cfg := testConfig(t, addr, o)
-			cfg.URL = "nats://" + px.addr()
+			cfg.URL = "nats://" + px.Addr()
 			cfg.ReconnectWait = 50 * time.Millisecond
 			cfg.Timeout = 2 * time.Second
 			tr, err := New(cfg)
@@ -108,7 +109,7 @@ func TestReconnect(t *testing.T) {
 				select {
 				case sent := <-progress:
 					if cut < cuts && sent >= next {
-						px.cut()
+						px.Cut()
 						cut++
 						next += n / (cuts + 1)
 					}
@@ -119,10 +120,10 @@ func TestReconnect(t *testing.T) {
 			if sendErr != nil {
 				t.Fatal(sendErr)
 			}
-			if cut != cuts || px.accepted.Load() < cuts+1 {
-				t.Fatalf("%d cuts, %d connections accepted: the outage did not happen as planned", cut, px.accepted.Load())
+			if cut != cuts || px.Accepted() < cuts+1 {
+				t.Fatalf("%d cuts, %d connections accepted: the outage did not happen as planned", cut, px.Accepted())
 			}
-			t.Logf("%d cuts, %d connections, %d retried sends", cut, px.accepted.Load(), retries)
+			t.Logf("%d cuts, %d connections, %d retried sends", cut, px.Accepted(), retries)
 
 			got, err := o.events(ctx, cfg.Stream)
 			if err != nil {
