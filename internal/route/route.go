@@ -205,10 +205,12 @@ func (r *Route) setReadErr(err error) {
 	r.cfg.Logger.Error("route stopped reading the journal", "route", r.cfg.Name, "err", err)
 }
 
-// ack settles one item.
-func (r *Route) ack(seq uint64) {
+// ack settles items, waking waiters once.
+func (r *Route) ack(seqs ...uint64) {
 	r.mu.Lock()
-	r.tr.ack(seq)
+	for _, seq := range seqs {
+		r.tr.ack(seq)
+	}
 	r.signal()
 	r.mu.Unlock()
 }

@@ -101,14 +101,14 @@ func (r *Route) deliver(batch []Item, vals []any) bool {
 		var retry []Item
 		var wait time.Duration
 		var lastErr error
+		acked := make([]uint64, 0, len(pending))
 		for i, it := range pending {
 			var err error
 			if errs != nil {
 				err = errs[i]
 			}
 			if err == nil {
-				r.delivered.Add(1)
-				r.ack(it.Seq)
+				acked = append(acked, it.Seq)
 				continue
 			}
 			lastErr = err
@@ -121,6 +121,10 @@ func (r *Route) deliver(batch []Item, vals []any) bool {
 			}
 			wait = max(wait, after)
 			retry = append(retry, it)
+		}
+		if len(acked) > 0 {
+			r.delivered.Add(uint64(len(acked)))
+			r.ack(acked...)
 		}
 		if len(retry) == 0 {
 			return true
