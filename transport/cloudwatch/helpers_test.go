@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/awsx"
 	"github.com/eventgate/eventgate/internal/fakeaws"
 )
 
@@ -58,7 +59,7 @@ func newReader(t testing.TB, srv *fakeaws.Logs, group, stream string) *reader {
 	hc := &http.Transport{}
 	t.Cleanup(hc.CloseIdleConnections)
 	cfg := testAWS()
-	cfg.HTTPClient = guardedClient{next: &http.Client{Transport: hc}}
+	cfg.HTTPClient = awsx.Guard(&http.Client{Transport: hc})
 	client := cloudwatchlogs.NewFromConfig(*cfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(srv.URL()) })
 	return &reader{client: client, group: group, stream: stream}
 }

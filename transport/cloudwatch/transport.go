@@ -3,20 +3,16 @@ package cloudwatch
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/awsx"
 )
 
 // Transport delivers events to one CloudWatch Logs log stream. It is safe for
@@ -95,47 +91,16 @@ func (t *Transport) connect(ctx context.Context) (*connection, error) {
 	}
 	ctx, cancel := t.callContext(ctx)
 	defer cancel()
-	var awsCfg aws.Config
-	if t.cfg.AWS != nil {
-		awsCfg = t.cfg.AWS.Copy()
-	} else {
-		var opts []func(*awsconfig.LoadOptions) error
-		if t.cfg.Region != "" {
-			opts = append(opts, awsconfig.WithRegion(t.cfg.Region))
-		}
-		loaded, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-		if err != nil {
-			return nil, eventgate.NewError(t.cfg.Name, eventgate.KindRejected, fmt.Errorf("cloudwatch: load AWS configuration: %w", err))
-		}
-		awsCfg = loaded
+	awsCfg, owned, err := awsx.LoadConfig(ctx, t.cfg.AWS, t.cfg.Region, "cloudwatch")
+	if err != nil {
+		return nil, eventgate.NewError(t.cfg.Name, eventgate.KindRejected, err)
 	}
-	if t.cfg.Region != "" {
-		awsCfg.Region = t.cfg.Region
-	}
-	if awsCfg.Region == "" {
-		return nil, eventgate.NewError(t.cfg.Name, eventgate.KindRejected,
-			errors.New("cloudwatch: no AWS region: set Config.Region, the region URL parameter or AWS_REGION"))
-	}
-	c := &connection{}
-	if awsCfg.HTTPClient == nil {
-		tr := awshttp.NewBuildableClient().GetTransport()
-		tr.MaxIdleConnsPerHost = 64
-		c.owned = tr
-		awsCfg.HTTPClient = &http.Client{Transport: tr}
-	}
-	awsCfg.HTTPClient = guardedClient{next: awsCfg.HTTPClient}
+	c := &connection{owned: owned}
 	c.client = cloudwatchlogs.NewFromConfig(awsCfg, func(o *cloudwatchlogs.Options) {
 		if t.cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(t.cfg.Endpoint)
 		}
-		if t.cfg.MaxAttempts <= 1 {
-			o.Retryer = aws.NopRetryer{}
-		} else {
-			o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-				so.MaxAttempts = t.cfg.MaxAttempts
-				so.RateLimiter = ratelimit.None
-			})
-		}
+		o.Retryer = awsx.Retryer(t.cfg.MaxAttempts)
 	})
 	if t.cfg.Create {
 		if err := t.create(ctx, c.client); err != nil {

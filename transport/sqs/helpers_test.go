@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/awsx"
 	"github.com/eventgate/eventgate/internal/fakeaws"
 )
 
@@ -72,7 +73,7 @@ func newReceiver(t testing.TB, srv *fakeaws.SQS, queue string) *receiver {
 	t.Helper()
 	hc := &http.Transport{}
 	cfg := testAWS()
-	cfg.HTTPClient = guardedClient{next: &http.Client{Transport: hc}}
+	cfg.HTTPClient = awsx.Guard(&http.Client{Transport: hc})
 	client := sqs.NewFromConfig(*cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(srv.URL()) })
 	out, err := client.GetQueueUrl(t.Context(), &sqs.GetQueueUrlInput{QueueName: aws.String(queue)})
 	if err != nil {

@@ -3,20 +3,16 @@ package sqs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/awsx"
 )
 
 // Transport delivers events to one SQS queue. It is safe for concurrent use.
@@ -117,46 +113,16 @@ func (t *Transport) connect(ctx context.Context) (*connection, error) {
 	ctx, cancel := t.callContext(ctx)
 	defer cancel()
 
-	var awsCfg aws.Config
-	if t.cfg.AWS != nil {
-		awsCfg = t.cfg.AWS.Copy()
-	} else {
-		var opts []func(*awsconfig.LoadOptions) error
-		if t.cfg.Region != "" {
-			opts = append(opts, awsconfig.WithRegion(t.cfg.Region))
-		}
-		loaded, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-		if err != nil {
-			return nil, t.fail(eventgate.KindRejected, fmt.Errorf("sqs: load AWS configuration: %w", err))
-		}
-		awsCfg = loaded
+	awsCfg, owned, err := awsx.LoadConfig(ctx, t.cfg.AWS, t.cfg.Region, "sqs")
+	if err != nil {
+		return nil, t.fail(eventgate.KindRejected, err)
 	}
-	if t.cfg.Region != "" {
-		awsCfg.Region = t.cfg.Region
-	}
-	if awsCfg.Region == "" {
-		return nil, t.fail(eventgate.KindRejected, errors.New("sqs: no AWS region: set Config.Region, the region URL parameter or AWS_REGION"))
-	}
-	c := &connection{}
-	if awsCfg.HTTPClient == nil {
-		tr := awshttp.NewBuildableClient().GetTransport()
-		tr.MaxIdleConnsPerHost = 64
-		c.owned = tr
-		awsCfg.HTTPClient = &http.Client{Transport: tr}
-	}
-	awsCfg.HTTPClient = guardedClient{next: awsCfg.HTTPClient}
+	c := &connection{owned: owned}
 	c.client = sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
 		if t.cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(t.cfg.Endpoint)
 		}
-		if t.cfg.MaxAttempts <= 1 {
-			o.Retryer = aws.NopRetryer{}
-		} else {
-			o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-				so.MaxAttempts = t.cfg.MaxAttempts
-				so.RateLimiter = ratelimit.None
-			})
-		}
+		o.Retryer = awsx.Retryer(t.cfg.MaxAttempts)
 	})
 	c.queueURL = t.cfg.QueueURL
 	if c.queueURL == "" {

@@ -1,4 +1,4 @@
-package sqs
+package awsx
 
 import (
 	"io"
@@ -7,8 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
-// guardedClient wraps the SDK's HTTP client so that request bodies reach
-// net/http as plain readers.
+// Guard wraps the SDK's HTTP client so that request bodies reach net/http
+// as plain readers.
 //
 // The SDK closes a request's body as soon as the response headers arrive,
 // and its body wrapper answers a WriteTo after Close with io.EOF. net/http
@@ -16,9 +16,11 @@ import (
 // copy; when the SDK's Close lands between the two, the check fails, net/http
 // takes it for a broken write and closes the connection while the response
 // body is still being read. The call then fails with "use of closed network
-// connection" although the service processed it (and, for ReceiveMessage,
-// hid the messages it returned). Hiding WriteTo makes net/http use Read,
-// which reports a closed body as a clean end of stream.
+// connection" although the service processed it (and, for SQS's
+// ReceiveMessage, hid the messages it returned). Hiding WriteTo makes
+// net/http use Read, which reports a closed body as a clean end of stream.
+func Guard(next aws.HTTPClient) aws.HTTPClient { return guardedClient{next: next} }
+
 type guardedClient struct{ next aws.HTTPClient }
 
 func (c guardedClient) Do(req *http.Request) (*http.Response, error) {
