@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // TestGatewayOutage logs events through a Gateway route while the
@@ -103,9 +104,9 @@ func TestGatewayOutage(t *testing.T) {
 func TestGatewayUnreachable(t *testing.T) {
 	url := serverURL(t)
 	o := newObserver(t, url)
-	px := newProxy(t, serverAddr(t))
+	px := testutil.NewProxy(t, serverAddr(t))
 	cfg := testConfig(t, url, o)
-	cfg.URL = "postgres://postgres@" + px.addr() + "/test?sslmode=disable&connect_timeout=2"
+	cfg.URL = "postgres://postgres@" + px.Addr() + "/test?sslmode=disable&connect_timeout=2"
 	cfg.MaxConns = 4
 	cfg.Timeout = 2 * time.Second
 	tr, err := New(cfg)
@@ -149,15 +150,15 @@ func TestGatewayUnreachable(t *testing.T) {
 		if gw.Stats().Routes["pg"].Delivered < uint64((k+1)*n/(outages+1)) {
 			continue
 		}
-		px.down.Store(true)
-		px.cut()
+		px.Refuse(true)
+		px.Cut()
 		// Stay down until the route has seen failures, then a little longer.
 		failed := gw.Stats().Routes["pg"].FailedAttempts
 		for gw.Stats().Routes["pg"].FailedAttempts == failed && ctx.Err() == nil {
 			<-tick.C
 		}
 		time.Sleep(300 * time.Millisecond) // the outage itself: nothing to wait for
-		px.down.Store(false)
+		px.Refuse(false)
 		k++
 	}
 	if err := <-logged; err != nil {
@@ -168,7 +169,7 @@ func TestGatewayUnreachable(t *testing.T) {
 	}
 	st := gw.Stats().Routes["pg"]
 	t.Logf("%d outages, %d connections; route: %d delivered, %d failed attempts, %d retries, %d dead-lettered; last error %s",
-		outages, px.accepted.Load(), st.Delivered, st.FailedAttempts, st.Retries, st.DeadLettered, st.LastError)
+		outages, px.Accepted(), st.Delivered, st.FailedAttempts, st.Retries, st.DeadLettered, st.LastError)
 	if st.DeadLettered != 0 || st.DeadLetters != 0 {
 		t.Fatalf("%d events dead-lettered: %s", st.DeadLettered, st.LastError)
 	}
