@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // logSessions logs perSession events on each of sessions, one goroutine per
@@ -61,8 +62,8 @@ func TestGatewayOutage(t *testing.T) {
 		t.Run("batch="+strconv.Itoa(batch), func(t *testing.T) {
 			url := brokerURL(t)
 			s := newSink(t, url, uniqueName("ex"), nil)
-			p := newProxy(t, brokerAddr(t))
-			tr := newTransport(t, Config{URL: "amqp://guest:guest@" + p.addr + "/", Exchange: s.exchange})
+			p := testutil.NewProxy(t, brokerAddr(t))
+			tr := newTransport(t, Config{URL: "amqp://guest:guest@" + p.Addr() + "/", Exchange: s.exchange})
 			gw, err := eventgate.Open(t.TempDir(), eventgate.WithTransport("rabbitmq", tr,
 				eventgate.RouteBatch(batch, 1<<20, 0),
 				eventgate.RouteAttemptTimeout(2*time.Second),
@@ -86,7 +87,7 @@ func TestGatewayOutage(t *testing.T) {
 			for gw.Stats().Routes["rabbitmq"].Delivered == 0 && ctx.Err() == nil {
 				time.Sleep(time.Millisecond)
 			}
-			p.down()
+			p.Down()
 			rest, err := logSessions(ctx, gw, sessions, perSession-perSession/3, nil)
 			if err != nil {
 				t.Fatalf("Log while the broker was unreachable: %v", err)
@@ -97,7 +98,7 @@ func TestGatewayOutage(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
-			if err := p.up(); err != nil {
+			if err := p.Up(); err != nil {
 				t.Fatal(err)
 			}
 			if err := gw.Flush(ctx); err != nil {
@@ -115,7 +116,7 @@ func TestGatewayOutage(t *testing.T) {
 			for session, evs := range rest {
 				first[session] = evs
 			}
-			dups := checkDelivered(t, first, got)
+			dups := testutil.CheckSessions(t, first, got)
 			t.Logf("route delivered %d, %d failed attempts, %d retries, last error %q; queue holds %d for %d logged (%d duplicates)",
 				st.Delivered, st.FailedAttempts, st.Retries, st.LastError, len(got), sessions*perSession, dups)
 		})

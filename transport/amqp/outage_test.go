@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // sendWithRetry sends ev until the transport accepts it, as a delivery route
@@ -81,36 +82,6 @@ func runSenders(ctx context.Context, tr eventgate.Transport, sessions, perSessio
 	return sent, firstErr
 }
 
-// checkDelivered fails t unless every sent event arrived at least once and
-// each session's first arrivals are in the order sent. It returns the
-// number of duplicate arrivals.
-func checkDelivered(t *testing.T, sent map[string][]*eventgate.Event, got []*eventgate.Event) int {
-	t.Helper()
-	firsts := make(map[string][]string)
-	seen := make(map[string]bool)
-	dups := 0
-	for _, ev := range got {
-		if seen[ev.ID] {
-			dups++
-			continue
-		}
-		seen[ev.ID] = true
-		firsts[ev.SessionID] = append(firsts[ev.SessionID], ev.ID)
-	}
-	for session, evs := range sent {
-		have := firsts[session]
-		if len(have) != len(evs) {
-			t.Fatalf("session %s: %d distinct events arrived, %d were sent", session, len(have), len(evs))
-		}
-		for i, ev := range evs {
-			if have[i] != ev.ID {
-				t.Fatalf("session %s: arrival %d is %s, want %s (order broken or event lost)", session, i, have[i], ev.ID)
-			}
-		}
-	}
-	return dups
-}
-
 // failureLog counts failed attempts by kind.
 type failureLog struct {
 	mu    sync.Mutex
@@ -153,8 +124,8 @@ func (f *failureLog) String() string {
 func TestOutageProxyCut(t *testing.T) {
 	url := brokerURL(t)
 	s := newSink(t, url, uniqueName("ex"), nil)
-	p := newProxy(t, brokerAddr(t))
-	tr := newTransport(t, Config{URL: "amqp://guest:guest@" + p.addr + "/", Exchange: s.exchange})
+	p := testutil.NewProxy(t, brokerAddr(t))
+	tr := newTransport(t, Config{URL: "amqp://guest:guest@" + p.Addr() + "/", Exchange: s.exchange})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -177,7 +148,7 @@ func TestOutageProxyCut(t *testing.T) {
 	progress := func(n int64) {
 		switch n {
 		case sessions * perSession / 3:
-			cutOnce.Do(func() { cuts.Add(int64(p.cut())) })
+			cutOnce.Do(func() { cuts.Add(int64(p.Cut())) })
 		case 2 * sessions * perSession / 3:
 			downOnce.Do(func() { close(downNow) })
 		}
@@ -198,13 +169,13 @@ func TestOutageProxyCut(t *testing.T) {
 		t.Fatal("senders never reached two thirds of the events")
 	}
 	downPhase.Store(true)
-	p.down()
+	p.Down()
 	select {
 	case <-failedNow:
 	case <-ctx.Done():
 		t.Fatal("no Send failed while the broker was unreachable")
 	}
-	if err := p.up(); err != nil {
+	if err := p.Up(); err != nil {
 		t.Fatalf("proxy back up: %v", err)
 	}
 	res := <-done
@@ -218,7 +189,7 @@ func TestOutageProxyCut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dups := checkDelivered(t, res.sent, got)
+	dups := testutil.CheckSessions(t, res.sent, got)
 	fails.mu.Lock()
 	connFails := fails.kinds[eventgate.KindConnection]
 	fails.mu.Unlock()
@@ -335,7 +306,7 @@ func TestOutageBrokerClosesConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dups := checkDelivered(t, sent, got)
+	dups := testutil.CheckSessions(t, sent, got)
 	t.Logf("broker closed the connection (%v) after %d events; failures %v; %d events stored for %d sent (%d duplicates)",
 		old.err, atClose, fails, len(got), total.Load(), dups)
 	// Whether a Send was in flight at the moment of the close is a matter of
