@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // logSessions logs perSession events on each of sessions, one goroutine per
@@ -130,7 +131,7 @@ func TestGatewayOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dups := checkDelivered(t, sent, got)
+	dups := testutil.CheckSessions(t, sent, got)
 	t.Logf("broker stopped after %d of %d events: route delivered %d, %d failed attempts, %d retries; topic holds %d (%d duplicates)",
 		sessions*perSession/3, sessions*perSession, st.Delivered, st.FailedAttempts, st.Retries, len(got), dups)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // sendWithRetry sends ev until the transport accepts it, as a delivery
@@ -42,36 +43,6 @@ func sendWithRetry(ctx context.Context, tr eventgate.Transport, ev *eventgate.Ev
 		}
 		backoff = min(backoff*2, 200*time.Millisecond)
 	}
-}
-
-// checkDelivered fails t unless every event of sent arrived in got at least
-// once and, for each session, the first arrivals are in the order sent. It
-// returns the number of duplicate arrivals.
-func checkDelivered(t *testing.T, sent map[string][]*eventgate.Event, got []*eventgate.Event) int {
-	t.Helper()
-	firsts := make(map[string][]string)
-	seen := make(map[string]bool)
-	dups := 0
-	for _, ev := range got {
-		if seen[ev.ID] {
-			dups++
-			continue
-		}
-		seen[ev.ID] = true
-		firsts[ev.SessionID] = append(firsts[ev.SessionID], ev.ID)
-	}
-	for session, evs := range sent {
-		have := firsts[session]
-		if len(have) != len(evs) {
-			t.Fatalf("session %s: %d distinct events arrived, %d were sent", session, len(have), len(evs))
-		}
-		for i, ev := range evs {
-			if have[i] != ev.ID {
-				t.Fatalf("session %s: arrival %d is %s, want %s (order broken or event lost)", session, i, have[i], ev.ID)
-			}
-		}
-	}
-	return dups
 }
 
 // runSenders sends perSession events on each of sessions concurrently, one
@@ -143,7 +114,7 @@ func TestOutageDroppedConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dups := checkDelivered(t, sent, got)
+	dups := testutil.CheckSessions(t, sent, got)
 	if drops.Load() == 0 {
 		t.Fatal("no connection was dropped; the test exercised nothing")
 	}
@@ -231,7 +202,7 @@ func TestOutageBrokerRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dups := checkDelivered(t, res.sent, got)
+	dups := testutil.CheckSessions(t, res.sent, got)
 	t.Logf("broker restarted mid-stream: %d failed Send attempts, %d events stored for %d sent (%d duplicates)",
 		failures.Load(), len(got), sessions*perSession, dups)
 }
