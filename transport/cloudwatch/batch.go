@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/batchx"
 )
 
 var errNotSent = errors.New("cloudwatch: not sent: an earlier PutLogEvents call of the batch failed")
@@ -38,7 +39,7 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 	if err := t.begin(); err != nil {
 		return err
 	}
-	defer t.inflight.Done()
+	defer t.gate.Leave()
 	if len(evs) == 0 {
 		return nil
 	}
@@ -67,48 +68,24 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 	if len(chunks) > 1 {
 		t.cfg.Logger.Debug("cloudwatch: batch split", "events", len(evs), "calls", len(chunks))
 	}
-	for n, chunk := range chunks {
-		err := t.put(ctx, c, chunk, failed)
-		if err == nil {
-			continue
-		}
-		if n == 0 && len(entries) == len(evs) {
-			return err
-		}
-		for _, e := range chunk {
-			failed[e.index] = err
-		}
-		held := eventgate.NewError(t.cfg.Name, eventgate.KindUnknown, errNotSent)
-		for _, rest := range chunks[n+1:] {
-			for _, e := range rest {
-				failed[e.index] = held
-			}
-		}
-		break
+	held := func() error { return eventgate.NewError(t.cfg.Name, eventgate.KindUnknown, errNotSent) }
+	err = batchx.SendChunks(chunks, func(e logEvent) int { return e.index }, failed, len(entries) == len(evs), held,
+		func(chunk []logEvent) (bool, error) {
+			err := t.put(ctx, c, chunk, failed)
+			return err != nil, err
+		})
+	if err != nil {
+		return err
 	}
-	if len(failed) == 0 {
-		return nil
-	}
-	return &eventgate.BatchError{Failed: failed}
+	return batchx.Result(failed)
 }
 
 // splitBatch cuts time-sorted events into PutLogEvents calls within the
 // count, byte and time-span limits. A new call starts when the next event
 // would make the span reach 24 hours, so every call stays strictly under it.
 func splitBatch(entries []logEvent) [][]logEvent {
-	var chunks [][]logEvent
-	start, size := 0, 0
-	for i, e := range entries {
-		if i > start && (i-start == MaxBatchEvents || size+e.size() > MaxBatchBytes || e.ts-entries[start].ts >= MaxBatchSpan.Milliseconds()) {
-			chunks = append(chunks, entries[start:i])
-			start, size = i, 0
-		}
-		size += e.size()
-	}
-	if start < len(entries) {
-		chunks = append(chunks, entries[start:])
-	}
-	return chunks
+	return batchx.Split(entries, batchx.Limits{MaxItems: MaxBatchEvents, MaxBytes: MaxBatchBytes}, logEvent.size,
+		func(first, next logEvent) bool { return next.ts-first.ts >= MaxBatchSpan.Milliseconds() })
 }
 
 // put makes one PutLogEvents call for a sorted chunk. It returns the call's

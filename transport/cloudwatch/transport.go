@@ -13,6 +13,7 @@ import (
 
 	"github.com/eventgate/eventgate"
 	"github.com/eventgate/eventgate/internal/awsx"
+	"github.com/eventgate/eventgate/internal/batchx"
 )
 
 // Transport delivers events to one CloudWatch Logs log stream. It is safe for
@@ -23,9 +24,7 @@ type Transport struct {
 	connectMu sync.Mutex
 	conn      atomic.Pointer[connection]
 
-	mu       sync.Mutex
-	closed   bool
-	inflight sync.WaitGroup
+	gate batchx.Gate // in-flight calls; closed by Close
 }
 
 type connection struct {
@@ -75,7 +74,7 @@ func (t *Transport) Connect(ctx context.Context) error {
 	if err := t.begin(); err != nil {
 		return err
 	}
-	defer t.inflight.Done()
+	defer t.gate.Leave()
 	_, err := t.connect(ctx)
 	return err
 }
@@ -142,7 +141,7 @@ func (t *Transport) Send(ctx context.Context, ev *eventgate.Event) error {
 	if err := t.begin(); err != nil {
 		return err
 	}
-	defer t.inflight.Done()
+	defer t.gate.Leave()
 	c, err := t.connect(ctx)
 	if err != nil {
 		return err
@@ -162,14 +161,9 @@ func (t *Transport) Send(ctx context.Context, ev *eventgate.Event) error {
 // Close waits for in-flight calls, then releases the HTTP connections. It is
 // idempotent; afterwards Send returns an error matching eventgate.ErrClosed.
 func (t *Transport) Close() error {
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
+	if !t.gate.Close() {
 		return nil
 	}
-	t.closed = true
-	t.mu.Unlock()
-	t.inflight.Wait()
 	if c := t.conn.Load(); c != nil {
 		c.closeIdle()
 	}
@@ -177,12 +171,9 @@ func (t *Transport) Close() error {
 }
 
 func (t *Transport) begin() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
+	if !t.gate.Enter() {
 		return eventgate.NewError(t.cfg.Name, eventgate.KindClosed, errors.New("cloudwatch: transport is closed"))
 	}
-	t.inflight.Add(1)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/batchx"
 )
 
 var errNotSent = errors.New("gcplogging: not sent: an earlier WriteLogEntries call of the batch failed")
@@ -32,7 +33,7 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 	if err := t.begin(); err != nil {
 		return err
 	}
-	defer t.inflight.Done()
+	defer t.gate.Leave()
 	if len(evs) == 0 {
 		return nil
 	}
@@ -52,29 +53,16 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 		entries = append(entries, e)
 	}
 	chunks := t.split(entries)
-	for n, chunk := range chunks {
-		err := t.write(ctx, c, chunk, failed)
-		if err == nil {
-			continue
-		}
-		if n == 0 && len(entries) == len(evs) {
-			return err
-		}
-		for _, e := range chunk {
-			failed[e.index] = err
-		}
-		held := eventgate.NewError(t.cfg.Name, eventgate.KindUnknown, errNotSent)
-		for _, rest := range chunks[n+1:] {
-			for _, e := range rest {
-				failed[e.index] = held
-			}
-		}
-		break
+	held := func() error { return eventgate.NewError(t.cfg.Name, eventgate.KindUnknown, errNotSent) }
+	err = batchx.SendChunks(chunks, func(e entry) int { return e.index }, failed, len(entries) == len(evs), held,
+		func(chunk []entry) (bool, error) {
+			err := t.write(ctx, c, chunk, failed)
+			return err != nil, err
+		})
+	if err != nil {
+		return err
 	}
-	if len(failed) == 0 {
-		return nil
-	}
-	return &eventgate.BatchError{Failed: failed}
+	return batchx.Result(failed)
 }
 
 // split cuts entries, in order, into calls within the entry and byte limits.
@@ -83,19 +71,8 @@ func (t *Transport) split(entries []entry) [][]entry {
 	for k, v := range t.resource.GetLabels() {
 		base += len(k) + len(v) + 8
 	}
-	var chunks [][]entry
-	start, size := 0, base
-	for i, e := range entries {
-		if i > start && (i-start == t.cfg.MaxBatchEntries || size+e.size+entryOverhead > t.cfg.MaxRequestBytes) {
-			chunks = append(chunks, entries[start:i])
-			start, size = i, base
-		}
-		size += e.size + entryOverhead
-	}
-	if start < len(entries) {
-		chunks = append(chunks, entries[start:])
-	}
-	return chunks
+	lim := batchx.Limits{MaxItems: t.cfg.MaxBatchEntries, MaxBytes: t.cfg.MaxRequestBytes, Base: base}
+	return batchx.Split(entries, lim, func(e entry) int { return e.size + entryOverhead }, nil)
 }
 
 // write makes one WriteLogEntries call. It returns the call's error when

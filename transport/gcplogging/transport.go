@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/batchx"
 )
 
 // Transport writes events to one Cloud Logging log. It is safe for
@@ -33,9 +34,7 @@ type Transport struct {
 	connectMu sync.Mutex
 	client    atomic.Pointer[vkit.Client]
 
-	mu       sync.Mutex
-	closed   bool
-	inflight sync.WaitGroup
+	gate batchx.Gate // in-flight calls; closed by Close
 }
 
 var (
@@ -100,7 +99,7 @@ func (t *Transport) Connect(ctx context.Context) error {
 	if err := t.begin(); err != nil {
 		return err
 	}
-	defer t.inflight.Done()
+	defer t.gate.Leave()
 	_, err := t.connect(ctx)
 	return err
 }
@@ -146,7 +145,7 @@ func (t *Transport) Send(ctx context.Context, ev *eventgate.Event) error {
 	if err := t.begin(); err != nil {
 		return err
 	}
-	defer t.inflight.Done()
+	defer t.gate.Leave()
 	c, err := t.connect(ctx)
 	if err != nil {
 		return err
@@ -171,14 +170,9 @@ func (t *Transport) Send(ctx context.Context, ev *eventgate.Event) error {
 // Close waits for in-flight calls, then closes the gRPC connection. It is
 // idempotent; afterwards Send returns an error matching eventgate.ErrClosed.
 func (t *Transport) Close() error {
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
+	if !t.gate.Close() {
 		return nil
 	}
-	t.closed = true
-	t.mu.Unlock()
-	t.inflight.Wait()
 	if c := t.client.Load(); c != nil {
 		if err := c.Close(); err != nil {
 			return eventgate.NewError(t.cfg.Name, eventgate.KindConnection, fmt.Errorf("gcplogging: close: %w", err))
@@ -188,12 +182,9 @@ func (t *Transport) Close() error {
 }
 
 func (t *Transport) begin() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
+	if !t.gate.Enter() {
 		return eventgate.NewError(t.cfg.Name, eventgate.KindClosed, errors.New("gcplogging: transport is closed"))
 	}
-	t.inflight.Add(1)
 	return nil
 }
 

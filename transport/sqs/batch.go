@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/batchx"
 )
 
 // batchEntry is one message of a SendMessageBatch request and the index of
@@ -35,7 +36,7 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 	if err := t.begin(); err != nil {
 		return err
 	}
-	defer t.inflight.Done()
+	defer t.gate.Leave()
 	if len(evs) == 0 {
 		return nil
 	}
@@ -60,25 +61,13 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 	if len(chunks) > 1 {
 		t.cfg.Logger.Debug("sqs: batch split", "events", len(evs), "requests", len(chunks))
 	}
-	for n, chunk := range chunks {
-		stop, whole := t.sendChunk(ctx, c, chunk, failed)
-		if whole != nil && n == 0 && len(entries) == len(evs) {
-			return whole // nothing accepted: the request's own error
-		}
-		if stop {
-			held := eventgate.NewError(t.cfg.Name, eventgate.KindUnknown, errNotAttempted)
-			for _, rest := range chunks[n+1:] {
-				for _, e := range rest {
-					failed[e.index] = held
-				}
-			}
-			break
-		}
+	held := func() error { return eventgate.NewError(t.cfg.Name, eventgate.KindUnknown, errNotAttempted) }
+	err = batchx.SendChunks(chunks, func(e batchEntry) int { return e.index }, failed, len(entries) == len(evs), held,
+		func(chunk []batchEntry) (bool, error) { return t.sendChunk(ctx, c, chunk, failed) })
+	if err != nil {
+		return err // nothing accepted: the request's own error
 	}
-	if len(failed) == 0 {
-		return nil
-	}
-	return &eventgate.BatchError{Failed: failed}
+	return batchx.Result(failed)
 }
 
 // sendChunk sends one SendMessageBatch request and records failures by event
@@ -149,17 +138,6 @@ func entryIndex(id *string, n int) (int, bool) {
 // Config.MaxMessageBytes, which Validate keeps at or below MaxBatchBytes, so a
 // lone entry always fits.
 func splitBatch(entries []batchEntry, maxEntries, maxBytes int) [][]batchEntry {
-	var chunks [][]batchEntry
-	start, size := 0, 0
-	for i, e := range entries {
-		if i > start && (i-start == maxEntries || size+e.msg.size > maxBytes) {
-			chunks = append(chunks, entries[start:i])
-			start, size = i, 0
-		}
-		size += e.msg.size
-	}
-	if start < len(entries) {
-		chunks = append(chunks, entries[start:])
-	}
-	return chunks
+	return batchx.Split(entries, batchx.Limits{MaxItems: maxEntries, MaxBytes: maxBytes},
+		func(e batchEntry) int { return e.msg.size }, nil)
 }

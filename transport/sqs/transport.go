@@ -13,6 +13,7 @@ import (
 
 	"github.com/eventgate/eventgate"
 	"github.com/eventgate/eventgate/internal/awsx"
+	"github.com/eventgate/eventgate/internal/batchx"
 )
 
 // Transport delivers events to one SQS queue. It is safe for concurrent use.
@@ -23,9 +24,7 @@ type Transport struct {
 	connectMu sync.Mutex
 	conn      atomic.Pointer[connection]
 
-	mu       sync.Mutex
-	closed   bool
-	inflight sync.WaitGroup
+	gate batchx.Gate // in-flight calls; closed by Close
 
 	bufs sync.Pool
 }
@@ -96,7 +95,7 @@ func (t *Transport) Connect(ctx context.Context) error {
 	if err := t.begin(); err != nil {
 		return err
 	}
-	defer t.inflight.Done()
+	defer t.gate.Leave()
 	_, err := t.connect(ctx)
 	return err
 }
@@ -172,7 +171,7 @@ func (t *Transport) Send(ctx context.Context, ev *eventgate.Event) error {
 	if err := t.begin(); err != nil {
 		return err
 	}
-	defer t.inflight.Done()
+	defer t.gate.Leave()
 	c, err := t.connect(ctx)
 	if err != nil {
 		return err
@@ -201,14 +200,9 @@ func (t *Transport) Send(ctx context.Context, ev *eventgate.Event) error {
 // Close waits for in-flight calls, then releases the HTTP connections. It is
 // idempotent; afterwards Send returns an error matching eventgate.ErrClosed.
 func (t *Transport) Close() error {
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
+	if !t.gate.Close() {
 		return nil
 	}
-	t.closed = true
-	t.mu.Unlock()
-	t.inflight.Wait()
 	if c := t.conn.Load(); c != nil {
 		c.closeIdle()
 	}
@@ -217,12 +211,9 @@ func (t *Transport) Close() error {
 
 // begin registers an in-flight call, or fails when the transport is closed.
 func (t *Transport) begin() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
+	if !t.gate.Enter() {
 		return eventgate.NewError(t.cfg.Name, eventgate.KindClosed, errors.New("sqs: transport is closed"))
 	}
-	t.inflight.Add(1)
 	return nil
 }
 
