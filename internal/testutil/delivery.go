@@ -116,3 +116,46 @@ func ContainsAll(got, want []*eventgate.Event) bool {
 	}
 	return true
 }
+
+// CheckArrived fails the test (with Errorf, so it goes on) unless every event
+// of want, one slice per session, arrived in got at least once and, per
+// session, the distinct arrivals are exactly that session's events in the
+// order of want. It logs the counts and returns the number of duplicates.
+func CheckArrived(tb testing.TB, got []*eventgate.Event, want [][]*eventgate.Event) int {
+	tb.Helper()
+	seen := make(map[string]bool, len(got))
+	bySession := make(map[string][]string)
+	dups := 0
+	for _, ev := range got {
+		if seen[ev.ID] {
+			dups++
+			continue
+		}
+		seen[ev.ID] = true
+		bySession[ev.SessionID] = append(bySession[ev.SessionID], ev.ID)
+	}
+	total := 0
+	for _, evs := range want {
+		total += len(evs)
+		sid := evs[0].SessionID
+		ids := bySession[sid]
+		if len(ids) != len(evs) {
+			missing := 0
+			for _, ev := range evs {
+				if !seen[ev.ID] {
+					missing++
+				}
+			}
+			tb.Errorf("session %s: %d of %d events arrived, %d of them missing", sid, len(ids), len(evs), missing)
+			continue
+		}
+		for i, ev := range evs {
+			if ids[i] != ev.ID {
+				tb.Errorf("session %s: event %d arrived out of order", sid, i)
+				break
+			}
+		}
+	}
+	tb.Logf("%d events sent, %d received (%d duplicates)", total, len(got), dups)
+	return dups
+}

@@ -137,3 +137,27 @@ func TestAwaitEvents(t *testing.T) {
 		t.Fatal("AwaitEvents returned although an event never arrived")
 	}
 }
+
+func TestCheckArrived(t *testing.T) {
+	a1, a2, b1 := ev("a", "a1"), ev("a", "a2"), ev("b", "b1")
+	want := [][]*eventgate.Event{{a1, a2}, {b1}}
+	for _, tc := range []struct {
+		name     string
+		got      []*eventgate.Event
+		failures int
+		dups     int
+	}{
+		{"exact", []*eventgate.Event{b1, a1, a2}, 0, 0},
+		{"duplicates and other sessions", []*eventgate.Event{a1, ev("c", "c1"), a1, b1, a2, b1}, 0, 2},
+		{"missing", []*eventgate.Event{a1}, 2, 0},
+		{"out of order", []*eventgate.Event{a2, a1, b1}, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var dups int
+			r := run(t, func(tb testing.TB) { dups = CheckArrived(tb, tc.got, want) })
+			if len(r.errs) != tc.failures || r.fatal || dups != tc.dups {
+				t.Fatalf("failures %q (fatal %v), dups %d; want %d non-fatal, %d dups", r.errs, r.fatal, dups, tc.failures, tc.dups)
+			}
+		})
+	}
+}

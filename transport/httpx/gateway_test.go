@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // gatewayOptions are the route settings of the Gateway tests: quick retries,
@@ -123,7 +124,7 @@ func TestGatewayRouteSurvivesOutage(t *testing.T) {
 			t.Logf("while down: delivered %d, last error %q; at the end: delivered %d, failed attempts %d, retries %d",
 				down.Delivered, down.LastError, st.Delivered, st.FailedAttempts, st.Retries)
 			got, _ := rc.fetch(ctx)
-			checkArrived(t, got, want)
+			testutil.CheckArrived(t, got, want)
 			if err := gw.Close(ctx); err != nil {
 				t.Fatalf("Close: %v", err)
 			}

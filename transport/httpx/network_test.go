@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 func TestNetworkFailures(t *testing.T) {
@@ -145,7 +146,7 @@ func TestServerDropsConnections(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					errs <- sendAll(ctx, tr, evs, batch, &sent, &retried, progress)
+					errs <- testutil.SendAll(ctx, tr, evs, batch, &sent, &retried, progress)
 				}()
 			}
 			done := make(chan struct{})
@@ -174,74 +175,10 @@ func TestServerDropsConnections(t *testing.T) {
 				t.Fatalf("no connection was dropped (%d) or closed (%d); the test proved nothing", dropped.Load(), closes)
 			}
 			got, _ := rc.fetch(ctx)
-			checkArrived(t, got, want)
+			testutil.CheckArrived(t, got, want)
 			t.Logf("%d requests dropped, %d times all connections closed, %d re-sends", dropped.Load(), closes, retried.Load())
 		})
 	}
-}
-
-// sendAll delivers evs in order (one at a time, or in batches of batch),
-// re-sending after retryable errors, and reports progress.
-func sendAll(ctx context.Context, tr *Transport, evs []*eventgate.Event, batch int, sent, retried *atomic.Int64, progress chan<- int64) error {
-	step := max(batch, 1)
-	for i := 0; i < len(evs); i += step {
-		chunk := evs[i:min(i+step, len(evs))]
-		for attempt := 0; ; attempt++ {
-			var err error
-			if batch > 0 {
-				err = tr.SendBatch(ctx, chunk)
-			} else {
-				err = tr.Send(ctx, chunk[0])
-			}
-			if err == nil {
-				break
-			}
-			if !eventgate.Retryable(err) || attempt == 20 {
-				return fmt.Errorf("event %s: %w", chunk[0].ID, err)
-			}
-			retried.Add(1)
-		}
-		n := sent.Add(int64(len(chunk)))
-		select {
-		case progress <- n:
-		default:
-		}
-	}
-	return nil
-}
-
-// checkArrived asserts that every event arrived at least once and that the
-// first arrivals of each session are in the order the events were sent.
-func checkArrived(t *testing.T, got []*eventgate.Event, want [][]*eventgate.Event) {
-	t.Helper()
-	seen := make(map[string]bool, len(got))
-	bySession := make(map[string][]string)
-	dups := 0
-	for _, ev := range got {
-		if seen[ev.ID] {
-			dups++
-			continue
-		}
-		seen[ev.ID] = true
-		bySession[ev.SessionID] = append(bySession[ev.SessionID], ev.ID)
-	}
-	total := 0
-	for _, evs := range want {
-		total += len(evs)
-		sid := evs[0].SessionID
-		ids := bySession[sid]
-		if len(ids) != len(evs) {
-			t.Errorf("session %s: %d of %d events arrived", sid, len(ids), len(evs))
-			continue
-		}
-		for i, ev := range evs {
-			if ids[i] != ev.ID {
-				t.Errorf("session %s: event %d arrived out of order", sid, i)
-				break
-			}
-		}
-	}
-	t.Logf("%d events sent, %d received (%d duplicates)", total, len(got), dups)
 }
 
 // TestMaxConnsPerHost checks that concurrent requests beyond the limit wait
