@@ -118,7 +118,7 @@ func TestGatewayRouteSurvivesKilledConnections(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkArrived(t, got, want)
+			testutil.CheckArrived(t, got, want)
 			if err := gw.Close(ctx); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
@@ -182,7 +182,7 @@ func TestGatewayRouteSurvivesServerRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkArrived(t, got, want)
+	testutil.CheckArrived(t, got, want)
 	if err := gw.Close(ctx); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

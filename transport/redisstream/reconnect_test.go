@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -56,46 +57,6 @@ func sessionEvents(prefix string, sessions, perSession int) [][]*eventgate.Event
 	return out
 }
 
-// checkArrived asserts that every event arrived at least once and that the
-// first arrivals of each session are in the order the events were sent.
-func checkArrived(t *testing.T, got []*eventgate.Event, want [][]*eventgate.Event) {
-	t.Helper()
-	seen := make(map[string]bool, len(got))
-	bySession := make(map[string][]string)
-	dups := 0
-	for _, ev := range got {
-		if seen[ev.ID] {
-			dups++
-			continue
-		}
-		seen[ev.ID] = true
-		bySession[ev.SessionID] = append(bySession[ev.SessionID], ev.ID)
-	}
-	total := 0
-	for _, evs := range want {
-		total += len(evs)
-		sid := evs[0].SessionID
-		ids := bySession[sid]
-		if len(ids) != len(evs) {
-			missing := 0
-			for _, ev := range evs {
-				if !seen[ev.ID] {
-					missing++
-				}
-			}
-			t.Errorf("session %s: %d of %d events missing", sid, missing, len(evs))
-			continue
-		}
-		for i, ev := range evs {
-			if ids[i] != ev.ID {
-				t.Errorf("session %s: event %d arrived out of order", sid, i)
-				break
-			}
-		}
-	}
-	t.Logf("%d events sent, %d entries downstream (%d duplicates)", total, len(got), dups)
-}
-
 // TestReconnect kills the transport's connections on the server while
 // events flow, and checks that every event still arrives in per-session
 // order. Senders re-send after a retryable error, as a Gateway route does.
@@ -130,7 +91,7 @@ func TestReconnect(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					errs <- sendAll(ctx, tr, evs, tt.batch, &sent, &retried, progress)
+					errs <- testutil.SendAll(ctx, tr, evs, tt.batch, &sent, &retried, progress)
 				}()
 			}
 			done := make(chan struct{})
@@ -171,37 +132,7 @@ func TestReconnect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkArrived(t, got, want)
+			testutil.CheckArrived(t, got, want)
 		})
 	}
-}
-
-// sendAll delivers evs in order (one at a time, or in batches of batch),
-// re-sending after retryable errors, and reports progress.
-func sendAll(ctx context.Context, tr *Transport, evs []*eventgate.Event, batch int, sent, retried *atomic.Int64, progress chan<- int64) error {
-	step := max(batch, 1)
-	for i := 0; i < len(evs); i += step {
-		chunk := evs[i:min(i+step, len(evs))]
-		for attempt := 0; ; attempt++ {
-			var err error
-			if batch > 0 {
-				err = tr.SendBatch(ctx, chunk)
-			} else {
-				err = tr.Send(ctx, chunk[0])
-			}
-			if err == nil {
-				break
-			}
-			if !eventgate.Retryable(err) || attempt == 20 {
-				return fmt.Errorf("event %s: %w", chunk[0].ID, err)
-			}
-			retried.Add(1)
-		}
-		n := sent.Add(int64(len(chunk)))
-		select {
-		case progress <- n:
-		default:
-		}
-	}
-	return nil
 }
