@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
-	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -21,8 +19,7 @@ import (
 type Transport struct {
 	cfg Config
 
-	connectMu sync.Mutex
-	conn      atomic.Pointer[connection]
+	conn batchx.Lazy[connection] // made by the first Connect or Send
 
 	gate batchx.Gate // in-flight calls; closed by Close
 }
@@ -80,14 +77,11 @@ func (t *Transport) Connect(ctx context.Context) error {
 }
 
 func (t *Transport) connect(ctx context.Context) (*connection, error) {
-	if c := t.conn.Load(); c != nil {
-		return c, nil
-	}
-	t.connectMu.Lock()
-	defer t.connectMu.Unlock()
-	if c := t.conn.Load(); c != nil {
-		return c, nil
-	}
+	return t.conn.Get(func() (*connection, error) { return t.dial(ctx) })
+}
+
+// dial makes what connect keeps.
+func (t *Transport) dial(ctx context.Context) (*connection, error) {
 	ctx, cancel := t.callContext(ctx)
 	defer cancel()
 	awsCfg, owned, err := awsx.LoadConfig(ctx, t.cfg.AWS, t.cfg.Region, "cloudwatch")
@@ -108,7 +102,6 @@ func (t *Transport) connect(ctx context.Context) (*connection, error) {
 		}
 	}
 	t.cfg.Logger.Debug("cloudwatch: connected", "group", t.cfg.LogGroup, "stream", t.cfg.LogStream, "region", awsCfg.Region)
-	t.conn.Store(c)
 	return c, nil
 }
 
@@ -178,8 +171,5 @@ func (t *Transport) begin() error {
 }
 
 func (t *Transport) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, t.cfg.RequestTimeout)
+	return batchx.CallContext(ctx, t.cfg.RequestTimeout)
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	vkit "cloud.google.com/go/logging/apiv2"
@@ -31,8 +29,7 @@ type Transport struct {
 	resource *monitoredres.MonitoredResource
 	callOpts []gax.CallOption
 
-	connectMu sync.Mutex
-	client    atomic.Pointer[vkit.Client]
+	client batchx.Lazy[vkit.Client] // made by the first Connect or Send
 
 	gate batchx.Gate // in-flight calls; closed by Close
 }
@@ -105,14 +102,11 @@ func (t *Transport) Connect(ctx context.Context) error {
 }
 
 func (t *Transport) connect(ctx context.Context) (*vkit.Client, error) {
-	if c := t.client.Load(); c != nil {
-		return c, nil
-	}
-	t.connectMu.Lock()
-	defer t.connectMu.Unlock()
-	if c := t.client.Load(); c != nil {
-		return c, nil
-	}
+	return t.client.Get(func() (*vkit.Client, error) { return t.dial(ctx) })
+}
+
+// dial makes what connect keeps.
+func (t *Transport) dial(ctx context.Context) (*vkit.Client, error) {
 	opts := []option.ClientOption{
 		option.WithEndpoint(t.cfg.Endpoint),
 		option.WithGRPCDialOption(grpc.WithConnectParams(grpc.ConnectParams{
@@ -134,7 +128,6 @@ func (t *Transport) connect(ctx context.Context) (*vkit.Client, error) {
 		return nil, eventgate.NewError(t.cfg.Name, kind, fmt.Errorf("gcplogging: create client: %w", err))
 	}
 	t.cfg.Logger.Debug("gcplogging: client created", "endpoint", t.cfg.Endpoint, "log", t.logName)
-	t.client.Store(c)
 	return c, nil
 }
 
@@ -189,10 +182,7 @@ func (t *Transport) begin() error {
 }
 
 func (t *Transport) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, t.cfg.RequestTimeout)
+	return batchx.CallContext(ctx, t.cfg.RequestTimeout)
 }
 
 // writer is the one client call the transport makes.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"sync"
-	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -21,8 +20,7 @@ type Transport struct {
 	cfg  Config
 	fifo bool
 
-	connectMu sync.Mutex
-	conn      atomic.Pointer[connection]
+	conn batchx.Lazy[connection] // made by the first Connect or Send
 
 	gate batchx.Gate // in-flight calls; closed by Close
 
@@ -101,14 +99,11 @@ func (t *Transport) Connect(ctx context.Context) error {
 }
 
 func (t *Transport) connect(ctx context.Context) (*connection, error) {
-	if c := t.conn.Load(); c != nil {
-		return c, nil
-	}
-	t.connectMu.Lock()
-	defer t.connectMu.Unlock()
-	if c := t.conn.Load(); c != nil {
-		return c, nil
-	}
+	return t.conn.Get(func() (*connection, error) { return t.dial(ctx) })
+}
+
+// dial makes what connect keeps.
+func (t *Transport) dial(ctx context.Context) (*connection, error) {
 	ctx, cancel := t.callContext(ctx)
 	defer cancel()
 
@@ -133,7 +128,6 @@ func (t *Transport) connect(ctx context.Context) (*connection, error) {
 		c.queueURL = u
 	}
 	t.cfg.Logger.Debug("sqs: connected", "queue_url", c.queueURL, "fifo", t.fifo, "region", awsCfg.Region)
-	t.conn.Store(c)
 	return c, nil
 }
 
@@ -219,10 +213,7 @@ func (t *Transport) begin() error {
 
 // callContext applies RequestTimeout when ctx has no deadline.
 func (t *Transport) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, t.cfg.RequestTimeout)
+	return batchx.CallContext(ctx, t.cfg.RequestTimeout)
 }
 
 func (t *Transport) getBuf() *[]byte {
