@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/eventgate/eventgate"
 )
@@ -48,4 +49,33 @@ func SendAll(ctx context.Context, tr eventgate.Transport, evs []*eventgate.Event
 		}
 	}
 	return nil
+}
+
+// SendWithRetry sends ev until tr accepts it, as a delivery route would: each
+// attempt is bounded to 2 seconds, a retryable error is retried after a
+// backoff that doubles from 10ms up to 200ms, and a permanent error or the
+// end of ctx ends the attempts. onFail, when not nil, is told of every failed
+// attempt.
+func SendWithRetry(ctx context.Context, tr eventgate.Transport, ev *eventgate.Event, onFail func(error)) error {
+	backoff := 10 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := tr.Send(actx, ev)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if onFail != nil {
+			onFail(err)
+		}
+		if eventgate.Permanent(err) || ctx.Err() != nil {
+			return fmt.Errorf("event %s: %w", ev.ID, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("event %s: %w (last error %v)", ev.ID, ctx.Err(), err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 200*time.Millisecond)
+	}
 }
