@@ -18,41 +18,13 @@ import (
 // session, each session's events in order, and returns them by session.
 // progress gets the running count after each Log.
 func logSessions(ctx context.Context, gw *eventgate.Gateway, sessions, perSession int, progress func(int)) (map[string][]*eventgate.Event, error) {
-	sent := make(map[string][]*eventgate.Event)
-	for s := range sessions {
-		session := "gw-" + strconv.Itoa(s) + "-" + eventgate.NewID()[24:]
-		for i := range perSession {
-			sent[session] = append(sent[session], testEvent(session, i))
-		}
+	sent := testutil.SessionEvents("gw", sessions, perSession, testEvent)
+	var p func(int64)
+	if progress != nil {
+		p = func(n int64) { progress(int(n)) }
 	}
-	var (
-		mu       sync.Mutex
-		n        int
-		wg       sync.WaitGroup
-		errOnce  sync.Once
-		firstErr error
-	)
-	for _, evs := range sent {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, ev := range evs {
-				if err := gw.Log(ctx, ev); err != nil {
-					errOnce.Do(func() { firstErr = err })
-					return
-				}
-				mu.Lock()
-				n++
-				c := n
-				mu.Unlock()
-				if progress != nil {
-					progress(c)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return sent, firstErr
+	err := testutil.SendSessions(sent, func(ev *eventgate.Event) error { return gw.Log(ctx, ev) }, p)
+	return sent, err
 }
 
 // TestGatewayOutage logs events through a Gateway route into Kafka while

@@ -17,68 +17,16 @@ import (
 	"github.com/eventgate/eventgate/internal/testutil"
 )
 
-// sendWithRetry sends ev until the transport accepts it, as a delivery
-// route would: each attempt is bounded, retryable errors are retried after a
-// short backoff, and a permanent error ends the attempts. onFail is told of
-// every failed attempt.
-func sendWithRetry(ctx context.Context, tr eventgate.Transport, ev *eventgate.Event, onFail func(error)) error {
-	backoff := 10 * time.Millisecond
-	for {
-		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		err := tr.Send(actx, ev)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if onFail != nil {
-			onFail(err)
-		}
-		if eventgate.Permanent(err) || ctx.Err() != nil {
-			return fmt.Errorf("event %s: %w", ev.ID, err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("event %s: %w (last error %v)", ev.ID, ctx.Err(), err)
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 200*time.Millisecond)
-	}
-}
-
 // runSenders sends perSession events on each of sessions concurrently, one
-// goroutine per session, each session's events one after another. progress
-// is called after every accepted event with the running total.
+// goroutine per session, each session's events one after another, retrying
+// as a delivery route would. progress is called after every accepted event
+// with the running total; onFail is told of every failed attempt.
 func runSenders(ctx context.Context, tr eventgate.Transport, sessions, perSession int, progress func(int64), onFail func(error)) (map[string][]*eventgate.Event, error) {
-	sent := make(map[string][]*eventgate.Event)
-	for s := range sessions {
-		session := "session-" + strconv.Itoa(s) + "-" + eventgate.NewID()[24:]
-		for i := range perSession {
-			sent[session] = append(sent[session], testEvent(session, i))
-		}
-	}
-	var (
-		wg       sync.WaitGroup
-		total    atomic.Int64
-		errOnce  sync.Once
-		firstErr error
-	)
-	for _, evs := range sent {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, ev := range evs {
-				if err := sendWithRetry(ctx, tr, ev, onFail); err != nil {
-					errOnce.Do(func() { firstErr = err })
-					return
-				}
-				if progress != nil {
-					progress(total.Add(1))
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return sent, firstErr
+	sent := testutil.SessionEvents("session", sessions, perSession, testEvent)
+	err := testutil.SendSessions(sent, func(ev *eventgate.Event) error {
+		return testutil.SendWithRetry(ctx, tr, ev, onFail)
+	}, progress)
+	return sent, err
 }
 
 // TestOutageDroppedConnections cuts the producer's connection on many
