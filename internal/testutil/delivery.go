@@ -159,3 +159,38 @@ func CheckArrived(tb testing.TB, got []*eventgate.Event, want [][]*eventgate.Eve
 	tb.Logf("%d events sent, %d received (%d duplicates)", total, len(got), dups)
 	return dups
 }
+
+// CheckExactlyOnce fails the test at once (Fatalf) unless got holds each
+// event of want exactly once, and nothing else, with each session's events
+// in want's order.
+func CheckExactlyOnce(tb testing.TB, got, want []*eventgate.Event) {
+	tb.Helper()
+	count := map[string]int{}
+	for _, ev := range got {
+		count[ev.ID]++
+	}
+	missing, dup := 0, 0
+	for _, ev := range want {
+		switch c := count[ev.ID]; {
+		case c == 0:
+			missing++
+		case c > 1:
+			dup++
+		}
+	}
+	if missing > 0 || dup > 0 || len(got) != len(want) {
+		tb.Fatalf("stored %d events for %d sent: %d missing, %d duplicated", len(got), len(want), missing, dup)
+	}
+	pos := map[string]int{}
+	for i, ev := range want {
+		pos[ev.ID] = i
+	}
+	last := map[string]int{}
+	for _, ev := range got {
+		p := pos[ev.ID]
+		if prev, ok := last[ev.SessionID]; ok && p < prev {
+			tb.Fatalf("session %s out of order: event #%d stored after #%d", ev.SessionID, p, prev)
+		}
+		last[ev.SessionID] = p
+	}
+}

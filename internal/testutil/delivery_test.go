@@ -161,3 +161,26 @@ func TestCheckArrived(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckExactlyOnce(t *testing.T) {
+	a1, a2, b1 := ev("a", "a1"), ev("a", "a2"), ev("b", "b1")
+	want := []*eventgate.Event{a1, b1, a2}
+	for _, tc := range []struct {
+		name string
+		got  []*eventgate.Event
+		ok   bool
+	}{
+		{"exact", []*eventgate.Event{a1, a2, b1}, true},
+		{"duplicate", []*eventgate.Event{a1, a2, b1, a1}, false},
+		{"missing", []*eventgate.Event{a1, b1}, false},
+		{"foreign", []*eventgate.Event{a1, a2, b1, ev("c", "c1")}, false},
+		{"out of order", []*eventgate.Event{a2, a1, b1}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, func(tb testing.TB) { CheckExactlyOnce(tb, tc.got, want) })
+			if tc.ok == r.fatal || (!tc.ok && len(r.errs) != 1) {
+				t.Fatalf("failures %q (fatal %v), want ok=%v", r.errs, r.fatal, tc.ok)
+			}
+		})
+	}
+}

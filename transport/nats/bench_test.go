@@ -9,27 +9,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
-
-// benchEvents returns n events over 16 sessions with a ~200-byte body, the
-// shape of a typical agent event.
-func benchEvents(n int) []*eventgate.Event {
-	evs := make([]*eventgate.Event, n)
-	now := time.Now()
-	for i := range evs {
-		s := fmt.Sprintf("bench-session-%02d", i%16)
-		evs[i] = &eventgate.Event{
-			ID:        eventgate.NewID(),
-			SessionID: s,
-			Type:      "tool_call",
-			Time:      now.Add(time.Duration(i) * time.Microsecond),
-			Data: []byte(fmt.Sprintf(`{"type":"tool_call","session_id":%q,"seq":%d,"tool":"search",`+
-				`"args":{"query":"weather in Lisbon","limit":5},"note":"benchmark payload of ordinary size"}`, s, i)),
-			Meta: map[string]string{"agent": "bench", "run": "1"},
-		}
-	}
-	return evs
-}
 
 // benchTransport returns a connected transport on a fresh file-storage stream.
 func benchTransport(b *testing.B) (*Transport, *observer, string) {
@@ -48,16 +29,12 @@ func benchTransport(b *testing.B) (*Transport, *observer, string) {
 	return tr, o, cfg.Stream
 }
 
-func reportRate(b *testing.B, events int) {
-	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-}
-
 // BenchmarkSend: one Send at a time (each waits for its acknowledgement),
 // and Sends from many goroutines at once.
 func BenchmarkSend(b *testing.B) {
 	b.Run("sequential", func(b *testing.B) {
 		tr, _, _ := benchTransport(b)
-		evs := benchEvents(b.N)
+		evs := testutil.BenchEvents(b.N)
 		ctx := context.Background()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -65,11 +42,11 @@ func BenchmarkSend(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		reportRate(b, b.N)
+		testutil.ReportRate(b, b.N)
 	})
 	b.Run("parallel", func(b *testing.B) {
 		tr, _, _ := benchTransport(b)
-		evs := benchEvents(b.N + 1024)
+		evs := testutil.BenchEvents(b.N + 1024)
 		ctx := context.Background()
 		var next chan int = make(chan int, len(evs))
 		for i := range evs {
@@ -85,7 +62,7 @@ func BenchmarkSend(b *testing.B) {
 				}
 			}
 		})
-		reportRate(b, b.N)
+		testutil.ReportRate(b, b.N)
 	})
 }
 
@@ -94,7 +71,7 @@ func BenchmarkSendBatch(b *testing.B) {
 	for _, size := range []int{100, 1000} {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
 			tr, _, _ := benchTransport(b)
-			evs := benchEvents(b.N)
+			evs := testutil.BenchEvents(b.N)
 			ctx := context.Background()
 			b.ResetTimer()
 			for i := 0; i < b.N; i += size {
@@ -102,7 +79,7 @@ func BenchmarkSendBatch(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportRate(b, b.N)
+			testutil.ReportRate(b, b.N)
 		})
 	}
 }
@@ -113,7 +90,7 @@ func BenchmarkSendBatch(b *testing.B) {
 // starts), waiting for every ack.
 func BenchmarkServerLimit(b *testing.B) {
 	tr, o, _ := benchTransport(b)
-	evs := benchEvents(b.N)
+	evs := testutil.BenchEvents(b.N)
 	msgs := make([]struct {
 		subj string
 		data []byte
@@ -140,5 +117,5 @@ func BenchmarkServerLimit(b *testing.B) {
 	case <-time.After(time.Minute):
 		b.Fatal("acks did not arrive")
 	}
-	reportRate(b, b.N)
+	testutil.ReportRate(b, b.N)
 }

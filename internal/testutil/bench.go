@@ -1,0 +1,68 @@
+package testutil
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/eventgate/eventgate"
+)
+
+// BenchEvents returns n events over 16 sessions with a ~200-byte body, the
+// shape of a typical agent event.
+func BenchEvents(n int) []*eventgate.Event {
+	evs := make([]*eventgate.Event, n)
+	now := time.Now()
+	for i := range evs {
+		s := fmt.Sprintf("bench-session-%02d", i%16)
+		evs[i] = &eventgate.Event{
+			ID:        eventgate.NewID(),
+			SessionID: s,
+			Type:      "tool_call",
+			Time:      now.Add(time.Duration(i) * time.Microsecond),
+			Data: []byte(fmt.Sprintf(`{"type":"tool_call","session_id":%q,"seq":%d,"tool":"search",`+
+				`"args":{"query":"weather in Lisbon","limit":5},"note":"benchmark payload of ordinary size"}`, s, i)),
+			Meta: map[string]string{"agent": "bench", "run": "1"},
+		}
+	}
+	return evs
+}
+
+// ReportRate reports events divided by the benchmark's elapsed time as the
+// metric "events/s".
+func ReportRate(b *testing.B, events int) {
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchGatewayRoute measures sustained events/s from LogBatch through a
+// Gateway (in a temporary directory) whose only route, named route, sends to
+// tr in batches of up to 500 events: b.N events are logged 500 at a time and
+// the clock stops when Flush reports everything delivered. It fails the
+// benchmark unless the route delivered exactly b.N events. The Gateway owns
+// tr from the call on (tr is closed even when the Gateway cannot open).
+func BenchGatewayRoute(b *testing.B, tr eventgate.Transport, route string) {
+	b.Helper()
+	gw, err := eventgate.Open(b.TempDir(), eventgate.WithTransport(route, tr, eventgate.RouteBatch(500, 4<<20, time.Millisecond)))
+	if err != nil {
+		_ = tr.Close()
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	defer gw.Close(ctx)
+	evs := BenchEvents(b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i += 500 {
+		if err := gw.LogBatch(ctx, evs[i:min(i+500, b.N)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := gw.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	ReportRate(b, b.N)
+	if st := gw.Stats().Routes[route]; st.Delivered != uint64(b.N) {
+		b.Fatalf("delivered %d of %d", st.Delivered, b.N)
+	}
+}

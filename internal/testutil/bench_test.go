@@ -1,0 +1,42 @@
+package testutil
+
+import (
+	"context"
+	"encoding/json"
+	"sync/atomic"
+	"testing"
+
+	"github.com/eventgate/eventgate"
+)
+
+func TestBenchEvents(t *testing.T) {
+	evs := BenchEvents(40)
+	sessions := map[string]int{}
+	ids := map[string]bool{}
+	for i, ev := range evs {
+		sessions[ev.SessionID]++
+		if ids[ev.ID] {
+			t.Fatalf("event %d repeats ID %s", i, ev.ID)
+		}
+		ids[ev.ID] = true
+		if !json.Valid(ev.Data) || len(ev.Data) < 150 {
+			t.Fatalf("event %d: data %q is not a ~200-byte JSON body", i, ev.Data)
+		}
+		if i > 0 && !ev.Time.After(evs[i-1].Time) {
+			t.Fatalf("event %d: time does not advance", i)
+		}
+	}
+	if len(sessions) != 16 {
+		t.Fatalf("%d sessions, want 16", len(sessions))
+	}
+}
+
+// countingTransport accepts every event and counts them.
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) Send(_ context.Context, _ *eventgate.Event) error { c.n.Add(1); return nil }
+func (c *countingTransport) Close() error                                     { return nil }
+
+func BenchmarkGatewayRouteHarness(b *testing.B) {
+	BenchGatewayRoute(b, &countingTransport{}, "count")
+}
