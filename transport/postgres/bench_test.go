@@ -4,33 +4,12 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
-
-// benchEvents returns n events over 16 sessions with a ~200-byte body, the
-// shape of a typical agent event.
-func benchEvents(n int) []*eventgate.Event {
-	evs := make([]*eventgate.Event, n)
-	now := time.Now()
-	for i := range evs {
-		s := fmt.Sprintf("bench-session-%02d", i%16)
-		evs[i] = &eventgate.Event{
-			ID:        eventgate.NewID(),
-			SessionID: s,
-			Type:      "tool_call",
-			Time:      now.Add(time.Duration(i) * time.Microsecond),
-			Data: []byte(fmt.Sprintf(`{"type":"tool_call","session_id":%q,"seq":%d,"tool":"search",`+
-				`"args":{"query":"weather in Lisbon","limit":5},"note":"benchmark payload of ordinary size"}`, s, i)),
-			Meta: map[string]string{"agent": "bench", "run": "1"},
-		}
-	}
-	return evs
-}
 
 // benchTransport returns a connected transport on a fresh table.
 func benchTransport(b *testing.B) (*Transport, *observer) {
@@ -47,16 +26,12 @@ func benchTransport(b *testing.B) (*Transport, *observer) {
 	return tr, o
 }
 
-func reportRate(b *testing.B, events int) {
-	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-}
-
 // BenchmarkSend: one Send at a time (each a committed INSERT), and Sends
 // from 16 goroutines per core at once.
 func BenchmarkSend(b *testing.B) {
 	b.Run("sequential", func(b *testing.B) {
 		tr, _ := benchTransport(b)
-		evs := benchEvents(b.N)
+		evs := testutil.BenchEvents(b.N)
 		ctx := context.Background()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -64,11 +39,11 @@ func BenchmarkSend(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		reportRate(b, b.N)
+		testutil.ReportRate(b, b.N)
 	})
 	b.Run("parallel", func(b *testing.B) {
 		tr, _ := benchTransport(b)
-		evs := benchEvents(b.N)
+		evs := testutil.BenchEvents(b.N)
 		next := make(chan int, len(evs))
 		for i := range evs {
 			next <- i
@@ -84,7 +59,7 @@ func BenchmarkSend(b *testing.B) {
 				}
 			}
 		})
-		reportRate(b, b.N)
+		testutil.ReportRate(b, b.N)
 	})
 }
 
@@ -93,7 +68,7 @@ func BenchmarkSendBatch(b *testing.B) {
 	for _, size := range []int{100, 1000} {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
 			tr, _ := benchTransport(b)
-			evs := benchEvents(b.N)
+			evs := testutil.BenchEvents(b.N)
 			ctx := context.Background()
 			b.ResetTimer()
 			for i := 0; i < b.N; i += size {
@@ -101,7 +76,7 @@ func BenchmarkSendBatch(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportRate(b, b.N)
+			testutil.ReportRate(b, b.N)
 		})
 	}
 }
@@ -130,7 +105,7 @@ func BenchmarkBatchMethods(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				evs := benchEvents(b.N)
+				evs := testutil.BenchEvents(b.N)
 				rows := make([]row, len(evs))
 				for i, ev := range evs {
 					if rows[i], err = toRow(ev); err != nil {
@@ -144,7 +119,7 @@ func BenchmarkBatchMethods(b *testing.B) {
 					}
 				}
 				b.StopTimer()
-				reportRate(b, b.N)
+				testutil.ReportRate(b, b.N)
 				if n, err := (&observer{pool}).count(ctx, tr.cfg.Table); err != nil || n != b.N {
 					b.Fatalf("table holds %d rows, want %d (%v)", n, b.N, err)
 				}
@@ -206,7 +181,7 @@ func BenchmarkServerLimit(b *testing.B) {
 	ident, _ := parseTable(tr.cfg.Table)
 	batches := make([][]row, b.N)
 	for n := range batches {
-		evs := benchEvents(perCopy)
+		evs := testutil.BenchEvents(perCopy)
 		batches[n] = make([]row, perCopy)
 		for i, ev := range evs {
 			if batches[n][i], err = toRow(ev); err != nil {
@@ -224,5 +199,5 @@ func BenchmarkServerLimit(b *testing.B) {
 			b.Fatalf("copied %d rows: %v", copied, err)
 		}
 	}
-	reportRate(b, b.N*perCopy)
+	testutil.ReportRate(b, b.N*perCopy)
 }

@@ -92,7 +92,7 @@ func TestGatewayOutage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkExactlyOnceInOrder(t, got, want)
+			testutil.CheckExactlyOnce(t, got, want)
 		})
 	}
 }
@@ -177,7 +177,7 @@ func TestGatewayUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkExactlyOnceInOrder(t, got, want)
+	testutil.CheckExactlyOnce(t, got, want)
 }
 
 // BenchmarkGatewayRoute measures sustained events/s from LogBatch through
@@ -190,26 +190,5 @@ func BenchmarkGatewayRoute(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	gw, err := eventgate.Open(b.TempDir(), eventgate.WithTransport("pg", tr, eventgate.RouteBatch(500, 4<<20, time.Millisecond)))
-	if err != nil {
-		_ = tr.Close()
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	defer gw.Close(ctx)
-	evs := benchEvents(b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i += 500 {
-		if err := gw.LogBatch(ctx, evs[i:min(i+500, b.N)]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := gw.Flush(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.StopTimer()
-	reportRate(b, b.N)
-	if st := gw.Stats().Routes["pg"]; st.Delivered != uint64(b.N) {
-		b.Fatalf("delivered %d of %d", st.Delivered, b.N)
-	}
+	testutil.BenchGatewayRoute(b, tr, "pg")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // sendUntilAccepted retries a retryable failure the way a delivery route
@@ -149,41 +150,7 @@ func TestReconnect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkExactlyOnceInOrder(t, got, want)
+			testutil.CheckExactlyOnce(t, got, want)
 		})
-	}
-}
-
-// checkExactlyOnceInOrder checks that got holds each event of want exactly
-// once, with each session's events in want's order.
-func checkExactlyOnceInOrder(t *testing.T, got, want []*eventgate.Event) {
-	t.Helper()
-	count := map[string]int{}
-	for _, ev := range got {
-		count[ev.ID]++
-	}
-	missing, dup := 0, 0
-	for _, ev := range want {
-		switch c := count[ev.ID]; {
-		case c == 0:
-			missing++
-		case c > 1:
-			dup++
-		}
-	}
-	if missing > 0 || dup > 0 || len(got) != len(want) {
-		t.Fatalf("stored %d events for %d sent: %d missing, %d duplicated", len(got), len(want), missing, dup)
-	}
-	pos := map[string]int{}
-	for i, ev := range want {
-		pos[ev.ID] = i
-	}
-	last := map[string]int{}
-	for _, ev := range got {
-		p := pos[ev.ID]
-		if prev, ok := last[ev.SessionID]; ok && p < prev {
-			t.Fatalf("session %s out of order: event #%d stored after #%d", ev.SessionID, p, prev)
-		}
-		last[ev.SessionID] = p
 	}
 }
