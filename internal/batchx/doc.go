@@ -2,9 +2,9 @@
 // a Gate that counts in-flight calls and lets Close wait for them, a Lazy
 // connection made by the first call that needs it, CallContext to bound one
 // call by the configured timeout, Split to cut a batch into requests within
-// a system's limits, and SendChunks to send those requests in order, holding back the later ones after a failure so a
-// retry keeps each session's order. It depends on the standard library and
-// the root eventgate package only.
+// a system's limits, and SendChunks to send those requests in order, holding
+// back the later ones after a failure so a retry keeps each session's order.
+// It depends on the standard library and the root eventgate package only.
 //
 // A transport's SendBatch uses it like this:
 //

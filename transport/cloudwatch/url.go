@@ -2,10 +2,11 @@ package cloudwatch
 
 import (
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eventgate/eventgate/internal/configurl"
 )
 
 // ParseURL parses the URL form of a Config:
@@ -30,22 +31,16 @@ import (
 // Credentials come from the standard AWS configuration chain, never from the
 // URL. Unknown parameters are an error.
 func ParseURL(raw string) (Config, error) {
-	u, err := url.Parse(raw)
+	u, err := configurl.Parse(raw, "cloudwatch", "use the AWS configuration chain")
 	if err != nil {
-		return Config{}, fmt.Errorf("cloudwatch: parse url: %w", err)
-	}
-	if u.Scheme != "cloudwatch" {
-		return Config{}, fmt.Errorf("cloudwatch: parse url: scheme %q is not cloudwatch", u.Scheme)
-	}
-	if u.User != nil {
-		return Config{}, fmt.Errorf("cloudwatch: parse url: credentials in the URL are not supported; use the AWS configuration chain")
+		return Config{}, err
 	}
 	c := Config{LogGroup: u.Host, LogStream: strings.TrimPrefix(u.Path, "/")}
-	for key, vals := range u.Query() {
-		if len(vals) != 1 {
-			return Config{}, fmt.Errorf("cloudwatch: parse url: parameter %q given %d times", key, len(vals))
-		}
-		v := vals[0]
+	params, err := configurl.Params(u, "cloudwatch")
+	if err != nil {
+		return Config{}, err
+	}
+	for key, v := range params {
 		var perr error
 		switch key {
 		case "group":
@@ -73,10 +68,10 @@ func ParseURL(raw string) (Config, error) {
 		case "max_event_bytes":
 			c.MaxEventBytes, perr = strconv.Atoi(v)
 		default:
-			return Config{}, fmt.Errorf("cloudwatch: parse url: unknown parameter %q", key)
+			return Config{}, configurl.Unknown("cloudwatch", key)
 		}
 		if perr != nil {
-			return Config{}, fmt.Errorf("cloudwatch: parse url: parameter %s=%q: %w", key, v, perr)
+			return Config{}, configurl.BadValue("cloudwatch", key, v, perr)
 		}
 	}
 	if err := c.Validate(); err != nil {

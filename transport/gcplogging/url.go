@@ -1,11 +1,11 @@
 package gcplogging
 
 import (
-	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eventgate/eventgate/internal/configurl"
 )
 
 // ParseURL parses the URL form of a Config:
@@ -31,22 +31,16 @@ import (
 // (GOOGLE_APPLICATION_CREDENTIALS, gcloud, the metadata server), never from
 // the URL. Unknown parameters are an error.
 func ParseURL(raw string) (Config, error) {
-	u, err := url.Parse(raw)
+	u, err := configurl.Parse(raw, "gcplogging", "use Application Default Credentials")
 	if err != nil {
-		return Config{}, fmt.Errorf("gcplogging: parse url: %w", err)
-	}
-	if u.Scheme != "gcplogging" {
-		return Config{}, fmt.Errorf("gcplogging: parse url: scheme %q is not gcplogging", u.Scheme)
-	}
-	if u.User != nil {
-		return Config{}, fmt.Errorf("gcplogging: parse url: credentials in the URL are not supported; use Application Default Credentials")
+		return Config{}, err
 	}
 	c := Config{ProjectID: u.Host, LogID: strings.TrimPrefix(u.Path, "/")}
-	for key, vals := range u.Query() {
-		if len(vals) != 1 {
-			return Config{}, fmt.Errorf("gcplogging: parse url: parameter %q given %d times", key, len(vals))
-		}
-		v := vals[0]
+	params, err := configurl.Params(u, "gcplogging")
+	if err != nil {
+		return Config{}, err
+	}
+	for key, v := range params {
 		var perr error
 		switch {
 		case key == "endpoint":
@@ -82,10 +76,10 @@ func ParseURL(raw string) (Config, error) {
 		case key == "name":
 			c.Name = v
 		default:
-			return Config{}, fmt.Errorf("gcplogging: parse url: unknown parameter %q", key)
+			return Config{}, configurl.Unknown("gcplogging", key)
 		}
 		if perr != nil {
-			return Config{}, fmt.Errorf("gcplogging: parse url: parameter %s=%q: %w", key, v, perr)
+			return Config{}, configurl.BadValue("gcplogging", key, v, perr)
 		}
 	}
 	if err := c.Validate(); err != nil {

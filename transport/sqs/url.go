@@ -2,9 +2,10 @@ package sqs
 
 import (
 	"fmt"
-	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/eventgate/eventgate/internal/configurl"
 )
 
 // ParseURL parses the URL form of a Config:
@@ -26,25 +27,19 @@ import (
 // Credentials always come from the standard AWS configuration chain; a URL
 // never carries them. Unknown parameters are an error.
 func ParseURL(raw string) (Config, error) {
-	u, err := url.Parse(raw)
+	u, err := configurl.Parse(raw, "sqs", "use the AWS configuration chain")
 	if err != nil {
-		return Config{}, fmt.Errorf("sqs: parse url: %w", err)
-	}
-	if u.Scheme != "sqs" {
-		return Config{}, fmt.Errorf("sqs: parse url: scheme %q is not sqs", u.Scheme)
-	}
-	if u.User != nil {
-		return Config{}, fmt.Errorf("sqs: parse url: credentials in the URL are not supported; use the AWS configuration chain")
+		return Config{}, err
 	}
 	if u.Path != "" && u.Path != "/" {
 		return Config{}, fmt.Errorf("sqs: parse url: unexpected path %q (the queue name is the host)", u.Path)
 	}
 	c := Config{QueueName: u.Host}
-	for key, vals := range u.Query() {
-		if len(vals) != 1 {
-			return Config{}, fmt.Errorf("sqs: parse url: parameter %q given %d times", key, len(vals))
-		}
-		v := vals[0]
+	params, err := configurl.Params(u, "sqs")
+	if err != nil {
+		return Config{}, err
+	}
+	for key, v := range params {
 		var perr error
 		switch key {
 		case "region":
@@ -66,10 +61,10 @@ func ParseURL(raw string) (Config, error) {
 		case "max_batch_bytes":
 			c.MaxBatchBytes, perr = strconv.Atoi(v)
 		default:
-			return Config{}, fmt.Errorf("sqs: parse url: unknown parameter %q", key)
+			return Config{}, configurl.Unknown("sqs", key)
 		}
 		if perr != nil {
-			return Config{}, fmt.Errorf("sqs: parse url: parameter %s=%q: %w", key, v, perr)
+			return Config{}, configurl.BadValue("sqs", key, v, perr)
 		}
 	}
 	if err := c.Validate(); err != nil {
