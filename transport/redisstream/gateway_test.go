@@ -15,50 +15,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// gatewayOptions are the route settings of the Gateway tests: quick retries,
-// and optionally batches delivered through SendBatch.
-func gatewayOptions(tr *Transport, batch int) []eventgate.Option {
-	ropts := []eventgate.RouteOption{eventgate.RouteRetry(eventgate.RetryPolicy{Initial: 5 * time.Millisecond, Max: 100 * time.Millisecond})}
-	if batch > 1 {
-		ropts = append(ropts, eventgate.RouteBatch(batch, 1<<20, time.Millisecond))
-	}
-	return []eventgate.Option{
-		eventgate.WithTransport("redis", tr, ropts...),
-		eventgate.WithSync(eventgate.SyncInterval(20 * time.Millisecond)),
-	}
-}
-
-// logAll logs want (session by session interleaved, in rounds) from a
-// goroutine and returns a channel that yields the first error, or nil.
-func logAll(ctx context.Context, gw *eventgate.Gateway, want [][]*eventgate.Event) <-chan error {
-	done := make(chan error, 1)
-	go func() {
-		for i := range want[0] {
-			round := make([]*eventgate.Event, 0, len(want))
-			for _, evs := range want {
-				round = append(round, evs[i].Clone())
-			}
-			if err := gw.LogBatch(ctx, round); err != nil {
-				done <- err
-				return
-			}
-		}
-		done <- nil
-	}()
-	return done
-}
-
 // waitDelivered polls the route's stats until at least n events were
 // delivered, failing the test after a deadline.
 func waitDelivered(t *testing.T, gw *eventgate.Gateway, n uint64) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for gw.Stats().Routes["redis"].Delivered < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of the %d events expected were delivered after 30s: %+v", gw.Stats().Routes["redis"].Delivered, n, gw.Stats().Routes["redis"])
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testutil.WaitRoute(t, gw, "redis", fmt.Sprintf("%d deliveries", n), func(s eventgate.RouteStats) bool { return s.Delivered >= n })
 }
 
 // TestGatewayRouteSurvivesKilledConnections logs events through a Gateway
@@ -78,14 +39,14 @@ func TestGatewayRouteSurvivesKilledConnections(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gw, err := eventgate.Open(t.TempDir(), gatewayOptions(tr, batch)...)
+			gw, err := eventgate.Open(t.TempDir(), testutil.QuickRouteOptions("redis", tr, batch)...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer gw.Close(context.Background())
 			const sessions, perSession = 8, 500
 			want := sessionEvents(uniqueName("gw"), sessions, perSession)
-			logged := logAll(ctx, gw, want)
+			logged := testutil.LogRounds(ctx, gw, want)
 
 			const total = sessions * perSession
 			killed := 0
@@ -141,7 +102,7 @@ func TestGatewayRouteSurvivesServerRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := eventgate.Open(t.TempDir(), gatewayOptions(tr, 20)...)
+	gw, err := eventgate.Open(t.TempDir(), testutil.QuickRouteOptions("redis", tr, 20)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +111,7 @@ func TestGatewayRouteSurvivesServerRestart(t *testing.T) {
 	// that cannot drain before it is gone.
 	const sessions, perSession = 4, 1000
 	want := sessionEvents("restart", sessions, perSession)
-	logged := logAll(ctx, gw, want)
+	logged := testutil.LogRounds(ctx, gw, want)
 
 	waitDelivered(t, gw, sessions*perSession/10)
 	srv.kill(t)
