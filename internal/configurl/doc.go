@@ -1,7 +1,9 @@
 // Package configurl holds what the transports' ParseURL functions share: the
 // checks every configuration URL gets (it parses, has the transport's scheme,
 // carries no credentials), the one-value-per-parameter rule, and the wording
-// of their errors. It depends on the standard library only.
+// of their errors; and Open, the ParseURL-New-Connect sequence of every
+// transport's Open. It depends on the standard library and the root eventgate
+// package only.
 //
 // A ParseURL built on it:
 //
@@ -28,5 +30,9 @@
 //			}
 //		}
 //		return c, c.Validate()
+//	}
+//
+//	func Open(ctx context.Context, rawURL string) (*Transport, error) {
+//		return configurl.Open(ctx, rawURL, DefaultName, ParseURL, New)
 //	}
 package configurl

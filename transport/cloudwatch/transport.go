@@ -12,6 +12,7 @@ import (
 	"github.com/eventgate/eventgate"
 	"github.com/eventgate/eventgate/internal/awsx"
 	"github.com/eventgate/eventgate/internal/batchx"
+	"github.com/eventgate/eventgate/internal/configurl"
 )
 
 // Transport delivers events to one CloudWatch Logs log stream. It is safe for
@@ -46,19 +47,7 @@ func New(cfg Config) (*Transport, error) {
 
 // Open is ParseURL, New and Connect in one call.
 func Open(ctx context.Context, rawURL string) (*Transport, error) {
-	cfg, err := ParseURL(rawURL)
-	if err != nil {
-		return nil, eventgate.NewError(DefaultName, eventgate.KindRejected, err)
-	}
-	t, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.Connect(ctx); err != nil {
-		_ = t.Close()
-		return nil, err
-	}
-	return t, nil
+	return configurl.Open(ctx, rawURL, DefaultName, ParseURL, New)
 }
 
 // Name returns the configured name (default "cloudwatch").

@@ -18,6 +18,7 @@ import (
 
 	"github.com/eventgate/eventgate"
 	"github.com/eventgate/eventgate/internal/batchx"
+	"github.com/eventgate/eventgate/internal/configurl"
 )
 
 // Transport writes events to one Cloud Logging log. It is safe for
@@ -67,19 +68,7 @@ func LogName(projectID, logID string) string {
 
 // Open is ParseURL, New and Connect in one call.
 func Open(ctx context.Context, rawURL string) (*Transport, error) {
-	cfg, err := ParseURL(rawURL)
-	if err != nil {
-		return nil, eventgate.NewError(DefaultName, eventgate.KindRejected, err)
-	}
-	t, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.Connect(ctx); err != nil {
-		_ = t.Close()
-		return nil, err
-	}
-	return t, nil
+	return configurl.Open(ctx, rawURL, DefaultName, ParseURL, New)
 }
 
 // Name returns the configured name (default "gcplogging").

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/configurl"
 )
 
 // Transport publishes events to NATS JetStream. It is safe for concurrent
@@ -95,19 +96,7 @@ func New(cfg Config) (*Transport, error) {
 // Open parses rawURL (see ParseURL), creates the Transport and connects it.
 // On a connect failure the Transport is closed and the error returned.
 func Open(ctx context.Context, rawURL string) (*Transport, error) {
-	cfg, err := ParseURL(rawURL)
-	if err != nil {
-		return nil, eventgate.NewError(DefaultName, eventgate.KindRejected, err)
-	}
-	t, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.Connect(ctx); err != nil {
-		_ = t.Close()
-		return nil, err
-	}
-	return t, nil
+	return configurl.Open(ctx, rawURL, DefaultName, ParseURL, New)
 }
 
 // Name returns Config.Name (default "nats").

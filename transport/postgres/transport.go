@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/configurl"
 )
 
 // Transport inserts events into a PostgreSQL table. It is safe for
@@ -54,19 +55,7 @@ func New(cfg Config) (*Transport, error) {
 // Open parses rawURL (see ParseURL), creates the Transport and connects it.
 // On a connect failure the Transport is closed and the error returned.
 func Open(ctx context.Context, rawURL string) (*Transport, error) {
-	cfg, err := ParseURL(rawURL)
-	if err != nil {
-		return nil, eventgate.NewError(DefaultName, eventgate.KindRejected, err)
-	}
-	t, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.Connect(ctx); err != nil {
-		_ = t.Close()
-		return nil, err
-	}
-	return t, nil
+	return configurl.Open(ctx, rawURL, DefaultName, ParseURL, New)
 }
 
 // Name returns Config.Name (default "postgres").
