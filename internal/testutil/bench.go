@@ -66,3 +66,72 @@ func BenchGatewayRoute(b *testing.B, tr eventgate.Transport, route string) {
 		b.Fatalf("delivered %d of %d", st.Delivered, b.N)
 	}
 }
+
+// BenchLogRoute measures sustained events/s through a Gateway (SyncNever, in
+// a temporary directory) whose only route, named route, sends to tr: one
+// Send per event when batch is 1, otherwise SendBatch calls of up to batch
+// events (4 MiB, 1ms linger). newEvent(i) makes the i-th of b.N events,
+// logged in LogBatch calls of 100; the clock stops when Flush reports
+// everything delivered. It fails the benchmark unless the route delivered
+// b.N events and dead-lettered none.
+func BenchLogRoute(b *testing.B, tr eventgate.Transport, route string, batch int, newEvent func(i int) *eventgate.Event) {
+	b.Helper()
+	var ropts []eventgate.RouteOption
+	if batch > 1 {
+		ropts = append(ropts, eventgate.RouteBatch(batch, 4<<20, time.Millisecond))
+	}
+	gw, err := eventgate.Open(b.TempDir(), eventgate.WithSync(eventgate.SyncNever), eventgate.WithTransport(route, tr, ropts...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer gw.Close(context.Background())
+	ctx := b.Context()
+	chunk := make([]*eventgate.Event, 0, 100)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		chunk = append(chunk, newEvent(i))
+		if len(chunk) == cap(chunk) || i == b.N-1 {
+			if err := gw.LogBatch(ctx, chunk); err != nil {
+				b.Fatal(err)
+			}
+			chunk = chunk[:0]
+		}
+	}
+	if err := gw.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	ReportRate(b, b.N)
+	if st := gw.Stats().Routes[route]; st.Delivered != uint64(b.N) || st.DeadLettered != 0 {
+		b.Fatalf("route delivered %d of %d, dead-lettered %d", st.Delivered, b.N, st.DeadLettered)
+	}
+}
+
+// BenchSend measures one Send per event of evs (at least b.N of them),
+// sequentially, and reports allocations and events/s.
+func BenchSend(b *testing.B, tr eventgate.Transport, evs []*eventgate.Event) {
+	b.Helper()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := tr.Send(b.Context(), evs[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ReportRate(b, b.N)
+}
+
+// BenchSendBatch measures one SendBatch of batch events per op, over evs
+// (at least b.N*batch of them), and reports allocations and events/s.
+func BenchSendBatch(b *testing.B, tr eventgate.BatchSender, evs []*eventgate.Event, batch int) {
+	b.Helper()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := tr.SendBatch(b.Context(), evs[i*batch:(i+1)*batch]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ReportRate(b, b.N*batch)
+}

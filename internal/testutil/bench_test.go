@@ -3,6 +3,7 @@ package testutil
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync/atomic"
 	"testing"
 
@@ -39,4 +40,35 @@ func (c *countingTransport) Close() error                                     { 
 
 func BenchmarkGatewayRouteHarness(b *testing.B) {
 	BenchGatewayRoute(b, &countingTransport{}, "count")
+}
+
+func (c *countingTransport) SendBatch(_ context.Context, evs []*eventgate.Event) error {
+	c.n.Add(int64(len(evs)))
+	return nil
+}
+
+func BenchmarkLogRouteHarness(b *testing.B) {
+	for _, batch := range []int{1, 100} {
+		b.Run(fmt.Sprint(batch), func(b *testing.B) {
+			BenchLogRoute(b, &countingTransport{}, "count", batch, func(i int) *eventgate.Event {
+				return &eventgate.Event{ID: eventgate.NewID(), SessionID: "s", Type: "t", Data: []byte(`{}`)}
+			})
+		})
+	}
+}
+
+func BenchmarkSendHarness(b *testing.B) {
+	tr := &countingTransport{}
+	BenchSend(b, tr, BenchEvents(b.N))
+	if tr.n.Load() != int64(b.N) {
+		b.Fatalf("sent %d of %d", tr.n.Load(), b.N)
+	}
+}
+
+func BenchmarkSendBatchHarness(b *testing.B) {
+	tr := &countingTransport{}
+	BenchSendBatch(b, tr, BenchEvents(b.N*10), 10)
+	if tr.n.Load() != int64(b.N*10) {
+		b.Fatalf("sent %d of %d", tr.n.Load(), b.N*10)
+	}
 }
