@@ -1,12 +1,11 @@
 package redisstream
 
 import (
-	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // benchEvent returns a typical event: a small JSON body and two metadata
@@ -104,36 +103,7 @@ func BenchmarkGatewayRoute(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			var ropts []eventgate.RouteOption
-			if batch > 1 {
-				ropts = append(ropts, eventgate.RouteBatch(batch, 4<<20, time.Millisecond))
-			}
-			gw, err := eventgate.Open(b.TempDir(), eventgate.WithSync(eventgate.SyncNever), eventgate.WithTransport("redis", tr, ropts...))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer gw.Close(context.Background())
-			ctx := b.Context()
-			chunk := make([]*eventgate.Event, 0, 100)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				chunk = append(chunk, benchEvent(i))
-				if len(chunk) == cap(chunk) || i == b.N-1 {
-					if err := gw.LogBatch(ctx, chunk); err != nil {
-						b.Fatal(err)
-					}
-					chunk = chunk[:0]
-				}
-			}
-			if err := gw.Flush(ctx); err != nil {
-				b.Fatal(err)
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-			if st := gw.Stats().Routes["redis"]; st.Delivered != uint64(b.N) || st.DeadLettered != 0 {
-				b.Fatalf("route delivered %d of %d, dead-lettered %d", st.Delivered, b.N, st.DeadLettered)
-			}
+			testutil.BenchLogRoute(b, tr, "redis", batch, benchEvent)
 		})
 	}
 }
