@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 func benchTransport(b *testing.B, qos QoS) *Transport {
@@ -33,14 +34,7 @@ func benchEvents(n int) []*eventgate.Event {
 func BenchmarkSend(b *testing.B) {
 	tr := benchTransport(b, QoS1)
 	evs := benchEvents(b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := tr.Send(b.Context(), evs[i]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	testutil.BenchSend(b, tr, evs)
 }
 
 // BenchmarkSendBatch measures batches of 100 QoS 1 publishes: all written,
@@ -49,12 +43,5 @@ func BenchmarkSendBatch(b *testing.B) {
 	const batch = 100
 	tr := benchTransport(b, QoS1)
 	evs := benchEvents(b.N * batch)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := tr.SendBatch(b.Context(), evs[i*batch:(i+1)*batch]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+	testutil.BenchSendBatch(b, tr, evs, batch)
 }
