@@ -3,6 +3,7 @@ package testutil
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,4 +135,61 @@ func BenchSendBatch(b *testing.B, tr eventgate.BatchSender, evs []*eventgate.Eve
 		}
 	}
 	ReportRate(b, b.N*batch)
+}
+
+// BenchSendLoop measures one Send per op from one goroutine, cycling
+// through evs, and reports allocations and events/s.
+func BenchSendLoop(b *testing.B, tr eventgate.Transport, evs []*eventgate.Event) {
+	b.Helper()
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if err := tr.Send(ctx, evs[i%len(evs)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	ReportRate(b, i)
+}
+
+// BenchSendParallel measures Sends from GOMAXPROCS×parallelism goroutines
+// at once, cycling through evs, and reports allocations and events/s.
+func BenchSendParallel(b *testing.B, tr eventgate.Transport, evs []*eventgate.Event, parallelism int) {
+	b.Helper()
+	ctx := context.Background()
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(parallelism)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			if err := tr.Send(ctx, evs[int(i)%len(evs)]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	ReportRate(b, int(n.Load()))
+}
+
+// BenchSendBatches measures SendBatch calls of up to size events where one
+// op is one event (b.N events in all), taking windows of evs (which must
+// hold more than size events), and reports allocations and events/s.
+func BenchSendBatches(b *testing.B, tr eventgate.BatchSender, evs []*eventgate.Event, size int) {
+	b.Helper()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	sent := 0
+	for sent < b.N {
+		k := min(size, b.N-sent)
+		start := sent % (len(evs) - size)
+		if err := tr.SendBatch(ctx, evs[start:start+k]); err != nil {
+			b.Fatal(err)
+		}
+		sent += k
+	}
+	ReportRate(b, sent)
 }

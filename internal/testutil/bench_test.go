@@ -72,3 +72,23 @@ func BenchmarkSendBatchHarness(b *testing.B) {
 		b.Fatalf("sent %d of %d", tr.n.Load(), b.N*10)
 	}
 }
+
+func BenchmarkSendLoopHarness(b *testing.B) {
+	BenchSendLoop(b, &countingTransport{}, BenchEvents(64))
+}
+
+func BenchmarkSendParallelHarness(b *testing.B) {
+	tr := &countingTransport{}
+	BenchSendParallel(b, tr, BenchEvents(64), 4)
+	if tr.n.Load() != int64(b.N) {
+		b.Fatalf("sent %d of %d", tr.n.Load(), b.N)
+	}
+}
+
+func BenchmarkSendBatchesHarness(b *testing.B) {
+	tr := &countingTransport{}
+	BenchSendBatches(b, tr, BenchEvents(256), 100)
+	if tr.n.Load() != int64(b.N) {
+		b.Fatalf("sent %d of %d", tr.n.Load(), b.N)
+	}
+}
