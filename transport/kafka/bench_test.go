@@ -3,13 +3,13 @@ package kafka
 import (
 	"context"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/testutil"
 )
 
 // Every benchmark here counts one op per event, so ns/op and events/s compare
@@ -45,44 +45,17 @@ func benchTransport(b *testing.B, cfg Config) (*Transport, []*eventgate.Event) {
 	return tr, benchEvents(4096)
 }
 
-func reportRate(b *testing.B, events int) {
-	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-}
-
 // BenchmarkSend: one goroutine, one Send (one acknowledged produce) at a time.
 func BenchmarkSend(b *testing.B) {
 	tr, evs := benchTransport(b, Config{})
-	ctx := context.Background()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if err := tr.Send(ctx, evs[i%len(evs)]); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	reportRate(b, i)
+	testutil.BenchSendLoop(b, tr, evs)
 }
 
 // BenchmarkSendParallel: GOMAXPROCS×4 goroutines sending at once, as many
 // producers of one process would.
 func BenchmarkSendParallel(b *testing.B) {
 	tr, evs := benchTransport(b, Config{})
-	ctx := context.Background()
-	var n atomic.Int64
-	b.ReportAllocs()
-	b.SetParallelism(4)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			i := n.Add(1)
-			if err := tr.Send(ctx, evs[int(i)%len(evs)]); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	reportRate(b, int(n.Load()))
+	testutil.BenchSendParallel(b, tr, evs, 4)
 }
 
 // BenchmarkSendBatch: SendBatch of 100 and of 1000 events; one op is one event.
@@ -90,19 +63,7 @@ func BenchmarkSendBatch(b *testing.B) {
 	for _, size := range []int{100, 1000} {
 		b.Run("batch="+strconv.Itoa(size), func(b *testing.B) {
 			tr, evs := benchTransport(b, Config{})
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			sent := 0
-			for sent < b.N {
-				k := min(size, b.N-sent)
-				start := sent % (len(evs) - size)
-				if err := tr.SendBatch(ctx, evs[start:start+k]); err != nil {
-					b.Fatal(err)
-				}
-				sent += k
-			}
-			reportRate(b, sent)
+			testutil.BenchSendBatches(b, tr, evs, size)
 		})
 	}
 }
@@ -149,5 +110,5 @@ func BenchmarkRawProduceSync(b *testing.B) {
 		}
 		sent += k
 	}
-	reportRate(b, sent)
+	testutil.ReportRate(b, sent)
 }
