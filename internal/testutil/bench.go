@@ -3,6 +3,8 @@ package testutil
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -192,4 +194,47 @@ func BenchSendBatches(b *testing.B, tr eventgate.BatchSender, evs []*eventgate.E
 		sent += k
 	}
 	ReportRate(b, sent)
+}
+
+// BenchLogProducers measures sustained delivery through a Gateway (SyncNever,
+// in a temporary directory) whose only route, named route, sends to tr in
+// batches of up to batch events (4 MiB, no linger): 8 producer goroutines Log
+// b.N events with body data over 64 sessions, and the clock stops when Flush
+// reports everything delivered. It fails the benchmark unless the route
+// delivered at least b.N events.
+func BenchLogProducers(b *testing.B, tr eventgate.Transport, route string, batch int, data []byte) {
+	b.Helper()
+	gw, err := eventgate.Open(b.TempDir(), eventgate.WithSync(eventgate.SyncNever),
+		eventgate.WithTransport(route, tr, eventgate.RouteBatch(batch, 4<<20, 0)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer gw.Close(context.Background())
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for p := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := p; i < b.N; i += 8 {
+				ev := eventgate.Event{SessionID: "s" + strconv.Itoa(i%64), Type: "message", Data: data}
+				if err := gw.Log(ctx, &ev); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := gw.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+	b.StopTimer()
+	if st := gw.Stats().Routes[route]; st.Delivered < uint64(b.N) {
+		b.Fatalf("delivered %d of %d", st.Delivered, b.N)
+	}
 }

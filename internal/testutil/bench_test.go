@@ -92,3 +92,11 @@ func BenchmarkSendBatchesHarness(b *testing.B) {
 		b.Fatalf("sent %d of %d", tr.n.Load(), b.N)
 	}
 }
+
+func BenchmarkLogProducersHarness(b *testing.B) {
+	tr := &countingTransport{}
+	BenchLogProducers(b, tr, "count", 100, []byte(`{"k":1}`))
+	if tr.n.Load() < int64(b.N) {
+		b.Fatalf("sent %d of %d", tr.n.Load(), b.N)
+	}
+}
