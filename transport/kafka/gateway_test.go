@@ -121,40 +121,7 @@ func BenchmarkGatewayRoute(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			gw, err := eventgate.Open(b.TempDir(), eventgate.WithSync(eventgate.SyncNever),
-				eventgate.WithTransport("kafka", tr, eventgate.RouteBatch(batch, 4<<20, 0)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer gw.Close(context.Background())
-			data := benchEvents(1)[0].Data
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			start := time.Now()
-			var wg sync.WaitGroup
-			for p := range 8 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := p; i < b.N; i += 8 {
-						ev := eventgate.Event{SessionID: "s" + strconv.Itoa(i%64), Type: "message", Data: data}
-						if err := gw.Log(ctx, &ev); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			if err := gw.Flush(ctx); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
-			b.StopTimer()
-			if st := gw.Stats().Routes["kafka"]; st.Delivered < uint64(b.N) {
-				b.Fatalf("delivered %d of %d", st.Delivered, b.N)
-			}
+			testutil.BenchLogProducers(b, tr, "kafka", batch, benchEvents(1)[0].Data)
 		})
 	}
 }
