@@ -238,3 +238,47 @@ func BenchLogProducers(b *testing.B, tr eventgate.Transport, route string, batch
 		b.Fatalf("delivered %d of %d", st.Delivered, b.N)
 	}
 }
+
+// BenchSendEach measures one Send per op cycling through evs: from one
+// goroutine when parallelism is 0, otherwise from GOMAXPROCS×parallelism
+// goroutines at once (each cycling from the start of evs). It reports
+// allocations and events/s.
+func BenchSendEach(b *testing.B, tr eventgate.Transport, evs []*eventgate.Event, parallelism int) {
+	b.Helper()
+	b.ReportAllocs()
+	b.ResetTimer()
+	if parallelism == 0 {
+		for i := 0; i < b.N; i++ {
+			if err := tr.Send(b.Context(), evs[i%len(evs)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	} else {
+		b.SetParallelism(parallelism)
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				if err := tr.Send(b.Context(), evs[i%len(evs)]); err != nil {
+					b.Error(err)
+					return
+				}
+				i++
+			}
+		})
+	}
+	ReportRate(b, b.N)
+}
+
+// BenchSendSameBatch measures one SendBatch of batch per op, from one
+// goroutine, and reports allocations and events/s (events, not batches).
+func BenchSendSameBatch(b *testing.B, tr eventgate.BatchSender, batch []*eventgate.Event) {
+	b.Helper()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := tr.SendBatch(b.Context(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ReportRate(b, b.N*len(batch))
+}

@@ -100,3 +100,23 @@ func BenchmarkLogProducersHarness(b *testing.B) {
 		b.Fatalf("sent %d of %d", tr.n.Load(), b.N)
 	}
 }
+
+func BenchmarkSendEachHarness(b *testing.B) {
+	for _, par := range []int{0, 8} {
+		b.Run(fmt.Sprint(par), func(b *testing.B) {
+			tr := &countingTransport{}
+			BenchSendEach(b, tr, BenchEvents(64), par)
+			if tr.n.Load() != int64(b.N) {
+				b.Fatalf("sent %d of %d", tr.n.Load(), b.N)
+			}
+		})
+	}
+}
+
+func BenchmarkSendSameBatchHarness(b *testing.B) {
+	tr := &countingTransport{}
+	BenchSendSameBatch(b, tr, BenchEvents(10))
+	if tr.n.Load() != int64(b.N*10) {
+		b.Fatalf("sent %d of %d", tr.n.Load(), b.N*10)
+	}
+}

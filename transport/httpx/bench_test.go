@@ -37,28 +37,11 @@ func BenchmarkSend(b *testing.B) {
 	for _, mode := range []string{"serial", "parallel"} {
 		b.Run(mode, func(b *testing.B) {
 			tr := newTransport(b, Config{URL: srv.URL})
-			b.ReportAllocs()
-			b.ResetTimer()
-			if mode == "serial" {
-				for i := 0; i < b.N; i++ {
-					if err := tr.Send(b.Context(), evs[i%len(evs)]); err != nil {
-						b.Fatal(err)
-					}
-				}
-			} else {
-				b.SetParallelism(8)
-				b.RunParallel(func(pb *testing.PB) {
-					i := 0
-					for pb.Next() {
-						if err := tr.Send(b.Context(), evs[i%len(evs)]); err != nil {
-							b.Error(err)
-							return
-						}
-						i++
-					}
-				})
+			parallelism := 0
+			if mode == "parallel" {
+				parallelism = 8
 			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			testutil.BenchSendEach(b, tr, evs, parallelism)
 		})
 	}
 }
@@ -73,14 +56,7 @@ func BenchmarkSendBatch(b *testing.B) {
 	for i := range batch {
 		batch[i] = benchEvent(i)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := tr.SendBatch(b.Context(), batch); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
+	testutil.BenchSendSameBatch(b, tr, batch)
 }
 
 // BenchmarkGatewayRoute measures sustained delivery through a Gateway: events
