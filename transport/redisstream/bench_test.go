@@ -35,28 +35,11 @@ func BenchmarkSend(b *testing.B) {
 			for i := range evs {
 				evs[i] = benchEvent(i)
 			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			if mode == "serial" {
-				for i := 0; i < b.N; i++ {
-					if err := tr.Send(b.Context(), evs[i%len(evs)]); err != nil {
-						b.Fatal(err)
-					}
-				}
-			} else {
-				b.SetParallelism(8)
-				b.RunParallel(func(pb *testing.PB) {
-					i := 0
-					for pb.Next() {
-						if err := tr.Send(b.Context(), evs[i%len(evs)]); err != nil {
-							b.Error(err)
-							return
-						}
-						i++
-					}
-				})
+			parallelism := 0
+			if mode == "parallel" {
+				parallelism = 8
 			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			testutil.BenchSendEach(b, tr, evs, parallelism)
 		})
 	}
 }
@@ -77,14 +60,7 @@ func BenchmarkSendBatch(b *testing.B) {
 	for i := range batch {
 		batch[i] = benchEvent(i)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := tr.SendBatch(b.Context(), batch); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
+	testutil.BenchSendSameBatch(b, tr, batch)
 }
 
 // BenchmarkGatewayRoute measures sustained delivery through a Gateway: events
