@@ -282,3 +282,51 @@ func BenchSendSameBatch(b *testing.B, tr eventgate.BatchSender, batch []*eventga
 	}
 	ReportRate(b, b.N*len(batch))
 }
+
+// BenchSendAll measures one Send per event of evs[:b.N], each event sent
+// once: in order from one goroutine when parallelism is 0, otherwise handed
+// out to GOMAXPROCS×parallelism goroutines at once. It reports events/s.
+func BenchSendAll(b *testing.B, tr eventgate.Transport, evs []*eventgate.Event, parallelism int) {
+	b.Helper()
+	ctx := context.Background()
+	if parallelism == 0 {
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := tr.Send(ctx, evs[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ReportRate(b, b.N)
+		return
+	}
+	next := make(chan int, len(evs))
+	for i := range evs {
+		next <- i
+	}
+	b.SetParallelism(parallelism)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := tr.Send(ctx, evs[<-next]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	ReportRate(b, b.N)
+}
+
+// BenchSendAllBatches measures SendBatch calls over evs[:b.N] in consecutive
+// windows of up to size events, each event sent once (b.N counts events),
+// and reports events/s.
+func BenchSendAllBatches(b *testing.B, tr eventgate.BatchSender, evs []*eventgate.Event, size int) {
+	b.Helper()
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += size {
+		if err := tr.SendBatch(ctx, evs[i:min(i+size, b.N)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ReportRate(b, b.N)
+}

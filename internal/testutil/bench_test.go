@@ -120,3 +120,23 @@ func BenchmarkSendSameBatchHarness(b *testing.B) {
 		b.Fatalf("sent %d of %d", tr.n.Load(), b.N*10)
 	}
 }
+
+func BenchmarkSendAllHarness(b *testing.B) {
+	for _, par := range []int{0, 16} {
+		b.Run(fmt.Sprint(par), func(b *testing.B) {
+			tr := &countingTransport{}
+			BenchSendAll(b, tr, BenchEvents(b.N), par)
+			if tr.n.Load() != int64(b.N) {
+				b.Fatalf("sent %d of %d", tr.n.Load(), b.N)
+			}
+		})
+	}
+}
+
+func BenchmarkSendAllBatchesHarness(b *testing.B) {
+	tr := &countingTransport{}
+	BenchSendAllBatches(b, tr, BenchEvents(b.N), 100)
+	if tr.n.Load() != int64(b.N) {
+		b.Fatalf("sent %d of %d", tr.n.Load(), b.N)
+	}
+}
