@@ -31,35 +31,11 @@ func benchTransport(b *testing.B) (*Transport, *observer) {
 func BenchmarkSend(b *testing.B) {
 	b.Run("sequential", func(b *testing.B) {
 		tr, _ := benchTransport(b)
-		evs := testutil.BenchEvents(b.N)
-		ctx := context.Background()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if err := tr.Send(ctx, evs[i]); err != nil {
-				b.Fatal(err)
-			}
-		}
-		testutil.ReportRate(b, b.N)
+		testutil.BenchSendAll(b, tr, testutil.BenchEvents(b.N), 0)
 	})
 	b.Run("parallel", func(b *testing.B) {
 		tr, _ := benchTransport(b)
-		evs := testutil.BenchEvents(b.N)
-		next := make(chan int, len(evs))
-		for i := range evs {
-			next <- i
-		}
-		ctx := context.Background()
-		b.SetParallelism(16)
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := tr.Send(ctx, evs[<-next]); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-		testutil.ReportRate(b, b.N)
+		testutil.BenchSendAll(b, tr, testutil.BenchEvents(b.N), 16)
 	})
 }
 
@@ -69,14 +45,7 @@ func BenchmarkSendBatch(b *testing.B) {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
 			tr, _ := benchTransport(b)
 			evs := testutil.BenchEvents(b.N)
-			ctx := context.Background()
-			b.ResetTimer()
-			for i := 0; i < b.N; i += size {
-				if err := tr.SendBatch(ctx, evs[i:min(i+size, b.N)]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			testutil.ReportRate(b, b.N)
+			testutil.BenchSendAllBatches(b, tr, evs, size)
 		})
 	}
 }
