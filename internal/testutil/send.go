@@ -79,3 +79,75 @@ func SendWithRetry(ctx context.Context, tr eventgate.Transport, ev *eventgate.Ev
 		backoff = min(backoff*2, 200*time.Millisecond)
 	}
 }
+
+// SendUntilAccepted calls send until it returns nil, as a delivery route
+// would: an error for which retryable reports true is retried after 20ms
+// (counted in retries); any other error, or the end of ctx, ends the
+// attempts with an error wrapping the last one.
+func SendUntilAccepted(ctx context.Context, send func(context.Context) error, retryable func(error) bool) (retries int, err error) {
+	for {
+		err := send(ctx)
+		if err == nil {
+			return retries, nil
+		}
+		if !retryable(err) {
+			return retries, fmt.Errorf("permanent error: %w", err)
+		}
+		if ctx.Err() != nil {
+			return retries, fmt.Errorf("gave up: %w", err)
+		}
+		retries++
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// SendResult is what SendParts reports when it ends.
+type SendResult struct {
+	Retries int   // failed attempts that were retried
+	Err     error // nil when every event was accepted
+}
+
+// SendParts sends want in order from a goroutine: one Send per event when
+// batch is 0, otherwise SendBatch calls of up to batch events (tr must then
+// be an eventgate.BatchSender); each part is retried with SendUntilAccepted
+// and retryable. After each accepted part, the number of events accepted so
+// far is put on progress (buffered for len(want) values); at the end one
+// SendResult is put on done.
+func SendParts(ctx context.Context, tr eventgate.Transport, want []*eventgate.Event, batch int, retryable func(error) bool) (progress <-chan int, done <-chan SendResult) {
+	p := make(chan int, len(want))
+	d := make(chan SendResult, 1)
+	bs, _ := tr.(eventgate.BatchSender)
+	go func() {
+		var res SendResult
+		defer func() { d <- res }()
+		if batch > 0 && bs == nil {
+			res.Err = fmt.Errorf("testutil: SendParts: %T has no SendBatch", tr)
+			return
+		}
+		n := len(want)
+		for i := 0; i < n; {
+			j := i + 1
+			if batch > 0 {
+				j = min(i+batch, n)
+			}
+			part := want[i:j]
+			r, err := SendUntilAccepted(ctx, func(ctx context.Context) error {
+				if batch > 0 {
+					return bs.SendBatch(ctx, part)
+				}
+				return tr.Send(ctx, part[0])
+			}, retryable)
+			res.Retries += r
+			if err != nil {
+				res.Err = fmt.Errorf("events %d..%d: %w", i, j-1, err)
+				return
+			}
+			i = j
+			p <- i
+		}
+	}()
+	return p, d
+}

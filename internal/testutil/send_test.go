@@ -97,3 +97,29 @@ func TestSendAllStops(t *testing.T) {
 		t.Fatal("batch SendAll on a transport without SendBatch succeeded")
 	}
 }
+
+func TestSendParts(t *testing.T) {
+	retryable := eventgate.NewError("fake", eventgate.KindConnection, errors.New("reset"))
+	for _, batch := range []int{0, 3} {
+		tr := &flakyTransport{failAt: map[int]bool{2: true, 3: true}, err: retryable}
+		evs := events(7)
+		progress, done := SendParts(t.Context(), tr, evs, batch, eventgate.Retryable)
+		res := <-done
+		if res.Err != nil || res.Retries != 2 || len(tr.got) != 7 {
+			t.Fatalf("batch %d: %+v, %d delivered; want no error, 2 retries, 7", batch, res, len(tr.got))
+		}
+		last := 0
+		for len(progress) > 0 {
+			last = <-progress
+		}
+		if last != 7 {
+			t.Fatalf("batch %d: progress ended at %d, want 7", batch, last)
+		}
+	}
+	permanent := eventgate.NewError("fake", eventgate.KindRejected, errors.New("bad"))
+	tr := &flakyTransport{failAt: map[int]bool{2: true}, err: permanent}
+	_, done := SendParts(t.Context(), tr, events(3), 0, eventgate.Retryable)
+	if res := <-done; !errors.Is(res.Err, eventgate.ErrRejected) || len(tr.got) != 1 {
+		t.Fatalf("%+v after %d delivered; want ErrRejected after 1", res, len(tr.got))
+	}
+}
