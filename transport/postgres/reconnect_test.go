@@ -14,29 +14,6 @@ import (
 	"github.com/eventgate/eventgate/internal/testutil"
 )
 
-// sendUntilAccepted retries a retryable failure the way a delivery route
-// does, and returns a permanent one.
-func sendUntilAccepted(ctx context.Context, send func(context.Context) error) (retries int, err error) {
-	for {
-		err := send(ctx)
-		if err == nil {
-			return retries, nil
-		}
-		var be *eventgate.BatchError
-		if !eventgate.Retryable(err) || errors.As(err, &be) {
-			return retries, fmt.Errorf("permanent error: %w", err)
-		}
-		if ctx.Err() != nil {
-			return retries, fmt.Errorf("gave up: %w", err)
-		}
-		retries++
-		select {
-		case <-ctx.Done():
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
 // countingHandler counts the log records whose message contains substr.
 type countingHandler struct {
 	substr string
@@ -89,33 +66,15 @@ func TestReconnect(t *testing.T) {
 			for i := range want {
 				want[i] = newEvent(fmt.Sprintf("s%d", i%sessions), i)
 			}
-			progress := make(chan int, n)
-			done := make(chan int, 1)
+			parts := 0
+			if mode == "SendBatch" {
+				parts = batch
+			}
 			var sendErr error
-			go func() {
-				retries := 0
-				defer func() { done <- retries }()
-				for i := 0; i < n; {
-					j := i + 1
-					if mode == "SendBatch" {
-						j = min(i+batch, n)
-					}
-					part := want[i:j]
-					r, err := sendUntilAccepted(ctx, func(ctx context.Context) error {
-						if mode == "SendBatch" {
-							return tr.SendBatch(ctx, part)
-						}
-						return tr.Send(ctx, part[0])
-					})
-					retries += r
-					if err != nil {
-						sendErr = fmt.Errorf("events %d..%d: %w", i, j-1, err)
-						return
-					}
-					i = j
-					progress <- i
-				}
-			}()
+			progress, done := testutil.SendParts(ctx, tr, want, parts, func(err error) bool {
+				var be *eventgate.BatchError
+				return eventgate.Retryable(err) && !errors.As(err, &be)
+			})
 			next, cut, terminated := n/(cuts+1), 0, 0
 			var retries int
 		wait:
@@ -131,7 +90,8 @@ func TestReconnect(t *testing.T) {
 						cut++
 						next += n / (cuts + 1)
 					}
-				case retries = <-done:
+				case res := <-done:
+					retries, sendErr = res.Retries, res.Err
 					break wait
 				}
 			}
