@@ -54,17 +54,7 @@ func CheckDelivered(tb testing.TB, got, want []*eventgate.Event) int {
 // number of duplicate arrivals in got.
 func CheckSessions(tb testing.TB, sent map[string][]*eventgate.Event, got []*eventgate.Event) int {
 	tb.Helper()
-	firsts := make(map[string][]string)
-	seen := make(map[string]bool)
-	dups := 0
-	for _, ev := range got {
-		if seen[ev.ID] {
-			dups++
-			continue
-		}
-		seen[ev.ID] = true
-		firsts[ev.SessionID] = append(firsts[ev.SessionID], ev.ID)
-	}
+	firsts, _, dups := firstArrivals(got)
 	for session, evs := range sent {
 		have := firsts[session]
 		if len(have) != len(evs) {
@@ -123,17 +113,7 @@ func ContainsAll(got, want []*eventgate.Event) bool {
 // order of want. It logs the counts and returns the number of duplicates.
 func CheckArrived(tb testing.TB, got []*eventgate.Event, want [][]*eventgate.Event) int {
 	tb.Helper()
-	seen := make(map[string]bool, len(got))
-	bySession := make(map[string][]string)
-	dups := 0
-	for _, ev := range got {
-		if seen[ev.ID] {
-			dups++
-			continue
-		}
-		seen[ev.ID] = true
-		bySession[ev.SessionID] = append(bySession[ev.SessionID], ev.ID)
-	}
+	bySession, seen, dups := firstArrivals(got)
 	total := 0
 	for _, evs := range want {
 		total += len(evs)
@@ -193,4 +173,21 @@ func CheckExactlyOnce(tb testing.TB, got, want []*eventgate.Event) {
 		}
 		last[ev.SessionID] = p
 	}
+}
+
+// firstArrivals returns, per session, the IDs of got in the order of their
+// first occurrence; the set of IDs seen; and the number of repeated
+// occurrences.
+func firstArrivals(got []*eventgate.Event) (bySession map[string][]string, seen map[string]bool, dups int) {
+	bySession = make(map[string][]string)
+	seen = make(map[string]bool, len(got))
+	for _, ev := range got {
+		if seen[ev.ID] {
+			dups++
+			continue
+		}
+		seen[ev.ID] = true
+		bySession[ev.SessionID] = append(bySession[ev.SessionID], ev.ID)
+	}
+	return bySession, seen, dups
 }
