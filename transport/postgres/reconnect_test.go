@@ -98,7 +98,10 @@ func TestReconnect(t *testing.T) {
 			if sendErr != nil {
 				t.Fatal(sendErr)
 			}
-			if cut != cuts || terminated < cuts {
+			// A cut can find the pool momentarily empty (its connection was
+			// terminated by the previous cut and not yet replaced), so not
+			// every cut need terminate a backend; at least one must.
+			if cut != cuts || terminated == 0 {
 				t.Fatalf("%d cuts terminated %d backends: the outage did not happen as planned", cut, terminated)
 			}
 			t.Logf("%d cuts terminated %d backends; %d inserts retried inside the transport; %d sends failed and were retried",
