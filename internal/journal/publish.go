@@ -115,20 +115,6 @@ func (p *publisher) look(seg uint64) view {
 	return v
 }
 
-// segmentFor returns the first seq of the segment that holds seq.
-func (p *publisher) segmentFor(seq uint64) (uint64, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	i, found := slices.BinarySearch(p.segs, seq)
-	if found {
-		return seq, true
-	}
-	if i == 0 {
-		return 0, false
-	}
-	return p.segs[i-1], true
-}
-
 // deletable removes from the list, and returns, the segments that every
 // open reader has passed. The active segment is never among them.
 func (p *publisher) deletable() []uint64 {
