@@ -1,6 +1,7 @@
 package eventgate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -147,37 +148,80 @@ func (g *Gateway) prepare(ev *Event) error {
 
 // derive fills SessionID and Type from Data's top-level "user_session_id",
 // "session_id" and "type" members, the original logger's rule. String values
-// are taken as they are; numbers by their literal text.
+// are taken as they are; numbers by their literal text. When a member occurs
+// twice, the last one counts, as with encoding/json.
 func derive(ev *Event) {
-	if len(ev.Data) == 0 || ev.Data[0] != '{' {
+	if len(ev.Data) == 0 {
 		return
 	}
-	var top struct {
-		UserSessionID json.RawMessage `json:"user_session_id"`
-		SessionID     json.RawMessage `json:"session_id"`
-		Type          json.RawMessage `json:"type"`
-	}
-	if json.Unmarshal(ev.Data, &top) != nil {
+	var user, sess, typ []byte
+	ok := jsonx.Members(ev.Data, func(key, value []byte) bool {
+		switch memberCode(key) {
+		case memberUserSession:
+			user = value
+		case memberSession:
+			sess = value
+		case memberType:
+			typ = value
+		}
+		return true
+	})
+	if !ok {
 		return
 	}
 	if ev.SessionID == "" {
-		if s := scalar(top.UserSessionID); s != "" {
+		if s := scalar(user); s != "" {
 			ev.SessionID = s
 		} else {
-			ev.SessionID = scalar(top.SessionID)
+			ev.SessionID = scalar(sess)
 		}
 	}
 	if ev.Type == "" {
-		ev.Type = scalar(top.Type)
+		ev.Type = scalar(typ)
 	}
 }
 
-func scalar(raw json.RawMessage) string {
+const (
+	memberOther = iota
+	memberUserSession
+	memberSession
+	memberType
+)
+
+// memberCode tells which of the derivation keys a raw JSON key (quotes
+// included) is, unescaping it only when it holds an escape.
+func memberCode(key []byte) int {
+	inner := key[1 : len(key)-1]
+	if bytes.IndexByte(inner, '\\') >= 0 {
+		var s string
+		if json.Unmarshal(key, &s) != nil {
+			return memberOther
+		}
+		inner = []byte(s)
+	}
+	switch string(inner) {
+	case "user_session_id":
+		return memberUserSession
+	case "session_id":
+		return memberSession
+	case "type":
+		return memberType
+	}
+	return memberOther
+}
+
+// scalar returns a JSON string's value or a number's literal text, and ""
+// for anything else.
+func scalar(raw []byte) string {
 	if len(raw) == 0 {
 		return ""
 	}
 	switch raw[0] {
 	case '"':
+		inner := raw[1 : len(raw)-1]
+		if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			return string(inner)
+		}
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
 			return s

@@ -50,3 +50,19 @@ func BenchmarkValid(b *testing.B) {
 		}
 	})
 }
+
+func TestMembers(t *testing.T) {
+	var keys, vals []string
+	ok := Members([]byte(` {"a" : 1, "b":{"c":[1,2]} ,"d":"x"} `), func(k, v []byte) bool {
+		keys, vals = append(keys, string(k)), append(vals, string(v))
+		return true
+	})
+	if !ok || strings.Join(keys, ",") != `"a","b","d"` || strings.Join(vals, ";") != `1;{"c":[1,2]};"x"` {
+		t.Fatalf("ok=%v keys=%v vals=%v", ok, keys, vals)
+	}
+	for _, bad := range []string{`[1]`, `{"a":1,}`, `{"a" 1}`, `{"a":1} x`, ``, `{`} {
+		if Members([]byte(bad), func(_, _ []byte) bool { return true }) {
+			t.Errorf("Members(%q) = true", bad)
+		}
+	}
+}
