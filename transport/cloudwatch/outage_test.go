@@ -8,11 +8,29 @@ import (
 
 	"github.com/eventgate/eventgate"
 	"github.com/eventgate/eventgate/internal/fakeaws"
+	"github.com/eventgate/eventgate/internal/testutil"
 	"github.com/eventgate/eventgate/transport"
 )
 
 // outageFaults are the failure phases of the outage tests, in order: 503
 // answers, throttling, then the server stopped and restarted on its address.
+// outagePhases turns outageFaults into the phases of testutil.RouteOutage
+// against srv.
+func outagePhases(srv *fakeaws.Server) []testutil.OutagePhase {
+	phases := make([]testutil.OutagePhase, len(outageFaults))
+	for i, f := range outageFaults {
+		phases[i] = testutil.OutagePhase{Name: f.name}
+		if f.fault != nil {
+			phases[i].Begin = func() error { srv.SetOutage(f.fault); return nil }
+			phases[i].End = func() error { srv.SetOutage(nil); return nil }
+		} else {
+			phases[i].Begin = func() error { srv.Stop(); return nil }
+			phases[i].End = srv.Restart
+		}
+	}
+	return phases
+}
+
 var outageFaults = []struct {
 	name  string
 	fault *fakeaws.Fault // nil: stop the server instead
@@ -132,73 +150,17 @@ func TestOutageDirect(t *testing.T) {
 func TestGatewayRouteSurvivesOutage(t *testing.T) {
 	for _, batch := range []int{1, 50} {
 		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
-			ctx := t.Context()
 			srv := fakeaws.StartLogs(t)
 			group, stream := newStream(t, srv, false)
 			tr := newTransport(t, srv, group, stream, func(c *Config) { c.Create = true })
-			ropts := []eventgate.RouteOption{eventgate.RouteRetry(eventgate.RetryPolicy{Initial: 5 * time.Millisecond, Max: 50 * time.Millisecond})}
-			if batch > 1 {
-				ropts = append(ropts, eventgate.RouteBatch(batch, 1<<20, time.Millisecond))
-			}
-			gw, err := eventgate.Open(t.TempDir(), eventgate.WithTransport("cloudwatch", tr, ropts...),
-				eventgate.WithSync(eventgate.SyncInterval(20*time.Millisecond)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer gw.Close(context.Background())
-			stats := func() eventgate.RouteStats { return gw.Stats().Routes["cloudwatch"] }
-
 			want := sessionEvents(6, 100)
-			total := len(want) * len(want[0])
-			logged := make(chan error, 1)
-			go func() {
-				for i := range want[0] {
-					for s := range want {
-						if err := gw.Log(ctx, want[s][i].Clone()); err != nil {
-							logged <- err
-							return
-						}
-					}
-				}
-				logged <- nil
-			}()
-			for n, phase := range outageFaults {
-				at := uint64(total * (n + 1) / (len(outageFaults) + 1))
-				waitFor(t, 30*time.Second, fmt.Sprintf("%d deliveries before %s", at, phase.name), func() bool { return stats().Delivered >= at })
-				failed := stats().FailedAttempts
-				if phase.fault != nil {
-					srv.SetOutage(phase.fault)
-				} else {
-					srv.Stop()
-				}
-				waitFor(t, 30*time.Second, "failed deliveries during "+phase.name, func() bool { return stats().FailedAttempts >= failed+2 })
-				if phase.fault != nil {
-					srv.SetOutage(nil)
-				} else if err := srv.Restart(); err != nil {
+			testutil.RouteOutage(t, tr, "cloudwatch", batch, want, outagePhases(srv.Server), func(ctx context.Context) {
+				got, err := newReader(t, srv, group, stream).Fetch(ctx)
+				if err != nil {
 					t.Fatal(err)
 				}
-			}
-			if err := <-logged; err != nil {
-				t.Fatalf("Log: %v", err)
-			}
-			fctx, cancel := context.WithTimeout(ctx, time.Minute)
-			defer cancel()
-			if err := gw.Flush(fctx); err != nil {
-				t.Fatalf("Flush: %v", err)
-			}
-			st := stats()
-			if st.DeadLettered != 0 {
-				t.Fatalf("%d events dead-lettered: %s", st.DeadLettered, st.LastError)
-			}
-			t.Logf("route: delivered %d, failed attempts %d, retries %d, last error %q", st.Delivered, st.FailedAttempts, st.Retries, st.LastError)
-			got, err := newReader(t, srv, group, stream).Fetch(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkArrived(t, got, want)
-			if err := gw.Close(ctx); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
+				checkArrived(t, got, want)
+			})
 		})
 	}
 }
