@@ -2,9 +2,7 @@ package sessions
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -266,81 +264,28 @@ var errStop = errors.New("stop")
 // Scan calls fn for each of session id's entries that match f, in seq order.
 // Lines that are not yet complete are not returned.
 func (s *Store) Scan(ctx context.Context, id string, f Filter, fn func(Entry) error) error {
-	if err := s.valid(id); err != nil {
-		return err
-	}
-	dir := filepath.Join(s.dir, id)
-	files, err := listFiles(dir)
+	fw, err := s.Follower(id, f.AfterSeq)
 	if err != nil {
 		return err
 	}
 	n := 0
-	for i, first := range files {
-		// Skip whole files that end at or before AfterSeq.
-		if i+1 < len(files) && files[i+1] <= f.AfterSeq+1 {
-			continue
-		}
-		err := scanFile(filepath.Join(dir, fileName(first)), func(line []byte) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			var e Entry
-			if err := json.Unmarshal(line, &e); err != nil {
-				return fmt.Errorf("sessions: %s/%s: %w", id, fileName(first), err)
-			}
-			if !f.match(&e) {
-				return nil
-			}
-			if err := fn(e); err != nil {
-				return err
-			}
-			n++
-			if f.Limit > 0 && n >= f.Limit {
-				return errStop
-			}
-			return nil
-		})
-		if errors.Is(err, errStop) {
+	err = fw.Read(ctx, func(e Entry) error {
+		if !f.match(&e) {
 			return nil
 		}
-		if err != nil {
+		if err := fn(e); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-func scanFile(path string, fn func(line []byte) error) error {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+		n++
+		if f.Limit > 0 && n >= f.Limit {
+			return errStop
+		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("sessions: open %s: %w", path, err)
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 256<<10)
-	for {
-		line, err := r.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A long line: gather it whole.
-			full := bytes.Clone(line)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = r.ReadSlice('\n')
-				full = append(full, line...)
-			}
-			line = full
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil // a partial last line is still being written
-			}
-			return fmt.Errorf("sessions: read %s: %w", path, err)
-		}
-		if err := fn(line); err != nil {
-			return err
-		}
-	}
+	return err
 }
 
 // Delete removes session id's files.
