@@ -21,6 +21,12 @@ func TestConformance(t *testing.T) {
 		},
 		// Everything is carried byte for byte (the payload is the event's
 		// JSON form) and one publisher's QoS 1 messages reach a QoS 1
-		// subscriber in order, so no feature is relaxed.
+		// subscriber in order. Only the concurrency check is smaller: the
+		// broker accepts (PUBACKs) every publish, but Mosquitto holds at most
+		// max_queued_messages (1000 by default) for a subscriber that lags
+		// and drops the rest ("Outgoing messages are being dropped for
+		// client"), so with 10,000 sends in flight the test's own observer,
+		// not the transport, could lose messages on a loaded machine.
+		Features: eventgatetest.Features{ConcurrentSends: 1000},
 	})
 }
