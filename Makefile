@@ -28,7 +28,7 @@ run: build
 	./bin/eventgate events demo
 
 test:
-	$(GO) test -race -timeout 25m $(PKGS)
+	$(GO) test -race -count=1 -timeout 25m $(PKGS)
 
 test-short:
 	$(GO) test -race -short $(PKGS)
