@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/eventgate/eventgate/internal/record"
 	"github.com/eventgate/eventgate/internal/route"
 )
 
@@ -15,9 +14,11 @@ import (
 var errNotAttempted = NewError("", KindUnknown, errors.New("not attempted: an earlier event of the batch failed"))
 
 // bindTransport supplies the route with the event-specific functions.
-func bindTransport(rc *route.Config, name string, t Transport) {
+// checked says whether every record's data was validated by Log.
+func bindTransport(rc *route.Config, name string, t Transport, checked bool) {
+	dec := newRecordDecoder(checked)
 	rc.Decode = func(seq uint64, payload []byte) (route.Item, error) {
-		ev, err := decodeRecord(payload)
+		ev, err := dec.decode(payload)
 		if err != nil {
 			return route.Item{}, err
 		}
@@ -89,21 +90,4 @@ func bindTransport(rc *route.Config, name string, t Transport) {
 		d, _ := RetryAfterHint(err)
 		return Permanent(err), Classify(err).String(), d
 	}
-}
-
-// decodeRecord turns a journal record into a new Event.
-func decodeRecord(payload []byte) (*Event, error) {
-	v, err := record.Decode(payload)
-	if err != nil {
-		return nil, fmt.Errorf("eventgate: %w", err)
-	}
-	ev := &Event{
-		ID:        string(v.ID),
-		SessionID: string(v.Session),
-		Type:      string(v.Type),
-		Time:      time.Unix(0, v.TimeNanos),
-		Data:      append([]byte(nil), v.Data...),
-		Meta:      v.Meta(),
-	}
-	return ev, nil
 }

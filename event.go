@@ -3,7 +3,11 @@ package eventgate
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"time"
+	"unsafe"
+
+	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // Event is one thing that happened in a session. It is the unit that Log records
@@ -30,11 +34,37 @@ type Event struct {
 	Data json.RawMessage `json:"data"`
 	// Meta holds the producer's metadata (the seed's `metadata` argument).
 	Meta map[string]string `json:"meta,omitempty"`
+
+	// checked is the Data slice a Gateway validated before handing the
+	// event to a transport; see CheckData.
+	checked []byte
+}
+
+// errInvalidData is what CheckData returns for data that is not JSON.
+var errInvalidData = errors.New("data is not valid JSON")
+
+// CheckData returns nil when Data is empty or exactly one valid JSON value,
+// and an error otherwise. Transports call it instead of validating Data
+// themselves: an event that a Gateway (with data validation on, the default)
+// validated before handing it to a transport is not scanned again, unless its
+// Data has since been replaced by another slice.
+func (e *Event) CheckData() error {
+	if len(e.Data) == 0 {
+		return nil
+	}
+	if len(e.checked) == len(e.Data) && unsafe.SliceData(e.checked) == unsafe.SliceData(e.Data) {
+		return nil
+	}
+	if !jsonx.Valid(e.Data) {
+		return errInvalidData
+	}
+	return nil
 }
 
 // Clone returns a deep copy of e that shares no memory with it.
 func (e *Event) Clone() *Event {
 	c := *e
+	c.checked = nil
 	if e.Data != nil {
 		c.Data = bytes.Clone(e.Data)
 	}

@@ -143,7 +143,7 @@ func Open(dir string, opts ...Option) (*Gateway, error) {
 		for _, o := range rs.opts {
 			o(&rc)
 		}
-		bindTransport(&rc, rs.name, rs.t)
+		bindTransport(&rc, rs.name, rs.t, cfg.validateData)
 		r, err := route.Start(rc)
 		if err != nil {
 			g.stopAll()

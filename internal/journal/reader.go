@@ -176,10 +176,7 @@ func (r *Reader) Wait() <-chan struct{} {
 // the journal is closed and nothing more can come).
 func (r *Reader) tryNext() (Record, bool, chan struct{}, error) {
 	for {
-		v := r.j.pub.look(r.pos.Seg)
-		if !v.known {
-			return Record{}, false, nil, fmt.Errorf("journal: reader %s: segment %d no longer exists", r.name, r.pos.Seg)
-		}
+		// A whole record already read needs no look at the publisher.
 		payload, sz, need, err := parseFrame(r.buf, r.pos.Seq, r.j.opts.MaxRecordSize)
 		if err != nil {
 			return Record{}, false, nil, fmt.Errorf("journal: reader %s: segment %d offset %d: %w", r.name, r.pos.Seg, r.pos.Offset, err)
@@ -189,6 +186,10 @@ func (r *Reader) tryNext() (Record, bool, chan struct{}, error) {
 			r.pos.Offset += int64(sz)
 			r.pos.Seq++
 			return Record{Seq: r.pos.Seq - 1, Payload: payload, End: r.pos}, true, nil, nil
+		}
+		v := r.j.pub.look(r.pos.Seg)
+		if !v.known {
+			return Record{}, false, nil, fmt.Errorf("journal: reader %s: segment %d no longer exists", r.name, r.pos.Seg)
 		}
 		have := r.pos.Offset + int64(len(r.buf))
 		if have < v.limit {

@@ -23,6 +23,8 @@ type Item struct {
 	Time  int64  // event time in Unix nanoseconds, for lag
 	Size  int    // bytes, for batch and window limits
 	Value any
+
+	end journal.Position // the journal position after the record
 }
 
 // Policy says what a route does when its backlog exceeds its bound.

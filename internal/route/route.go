@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,7 +25,7 @@ type Route struct {
 	ctx    context.Context // cancelled by Stop: aborts sends and waits
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	queues []chan Item
+	queues []chan []Item
 
 	mu       sync.Mutex
 	tr       *tracker
@@ -59,9 +60,9 @@ func Start(cfg Config) (*Route, error) {
 		tr:      newTracker(cfg.Reader.Position()),
 		changed: make(chan struct{}),
 	}
-	r.queues = make([]chan Item, cfg.Workers)
+	r.queues = make([]chan []Item, cfg.Workers)
 	for i := range r.queues {
-		r.queues[i] = make(chan Item, cfg.WindowEvents)
+		r.queues[i] = make(chan []Item, cfg.WindowEvents)
 	}
 	r.wg.Add(2 + cfg.Workers)
 	go r.dispatch()
@@ -81,8 +82,14 @@ func (r *Route) signal() {
 	r.changed = make(chan struct{})
 }
 
+// dispatchRun bounds the records dispatch reads, decodes and hands out at
+// once: one tracker update and at most one channel send per worker for the
+// whole run.
+const dispatchRun = 256
+
 // dispatch reads the journal and hands each record to the worker of its key,
-// keeping at most the window in flight.
+// keeping at most the window in flight (a run may overshoot the window's
+// bytes by one record).
 func (r *Route) dispatch() {
 	defer r.wg.Done()
 	defer func() {
@@ -90,6 +97,7 @@ func (r *Route) dispatch() {
 			close(q)
 		}
 	}()
+	var items []Item
 	for {
 		if r.cfg.Policy == DropOldest {
 			if err := r.dropIfOver(); err != nil {
@@ -97,59 +105,128 @@ func (r *Route) dispatch() {
 				return
 			}
 		}
-		if room, ok := r.waitRoom(); !ok {
+		n, size, ok := r.waitRoom()
+		if !ok {
 			return
-		} else if !room {
+		}
+		if n == 0 {
 			continue // waited a while: look at the backlog bound again
 		}
 		rec, err := r.cfg.Reader.Next(r.ctx)
+		items = items[:0]
+		for err == nil {
+			it, derr := r.cfg.Decode(rec.Seq, rec.Payload)
+			if derr != nil {
+				// Hand out what came before, in order, then settle the
+				// undecodable record.
+				r.hand(items)
+				items = items[:0]
+				if !r.buryUndecodable(rec, derr) {
+					return
+				}
+				break
+			}
+			it.Seq, it.end = rec.Seq, rec.End
+			items = append(items, it)
+			size -= int64(it.Size)
+			if len(items) == min(n, dispatchRun) || size <= 0 {
+				break
+			}
+			var more bool
+			rec, more, err = r.cfg.Reader.TryNext()
+			if !more && err == nil {
+				break
+			}
+		}
 		if err != nil {
+			r.hand(items)
 			if r.ctx.Err() == nil && !errors.Is(err, journal.ErrClosed) {
 				r.setReadErr(err)
 			}
 			return
 		}
-		it, err := r.cfg.Decode(rec.Seq, rec.Payload)
-		if err != nil {
-			// A record that passed its checksum but does not decode cannot
-			// be delivered by anyone: keep its bytes in the dead letters.
-			dl := DeadLetter{Seq: rec.Seq, Error: err.Error(), Kind: "decode", At: time.Now().UTC()}
-			if derr := r.dead.add(dl); derr != nil {
-				r.setReadErr(derr)
-				return
-			}
-			r.deadCount.Add(1)
-			r.mu.Lock()
-			r.tr.skip(rec.Seq, rec.End)
-			r.signal()
-			r.mu.Unlock()
-			continue
-		}
-		it.Seq = rec.Seq
-		r.mu.Lock()
-		r.tr.add(rec.Seq, rec.End, it.Time, it.Size)
-		r.mu.Unlock()
-		q := r.queues[maphash.String(r.seed, it.Key)%uint64(len(r.queues))]
-		select {
-		case q <- it:
-		case <-r.ctx.Done():
+		if !r.hand(items) {
 			return
 		}
 	}
 }
 
-// waitRoom waits until the window has room (room=true) or, under
-// DropOldest, until it is time to look at the backlog again (room=false). It
-// returns ok=false when the route stops.
-func (r *Route) waitRoom() (room, ok bool) {
+// hand registers items (in seq order) as in flight and sends each worker its
+// share, in order. It returns false when the route stops first.
+func (r *Route) hand(items []Item) bool {
+	if len(items) == 0 {
+		return true
+	}
+	r.mu.Lock()
+	for _, it := range items {
+		r.tr.add(it.Seq, it.end, it.Time, it.Size)
+	}
+	r.mu.Unlock()
+	if len(r.queues) == 1 {
+		return r.send(r.queues[0], slices.Clone(items))
+	}
+	// One allocation holds every worker's share, each share contiguous.
+	ws := make([]int, len(items))
+	counts := make([]int, len(r.queues)+1)
+	for i, it := range items {
+		ws[i] = int(maphash.String(r.seed, it.Key) % uint64(len(r.queues)))
+		counts[ws[i]+1]++
+	}
+	for w := 1; w < len(counts); w++ {
+		counts[w] += counts[w-1]
+	}
+	all := make([]Item, len(items))
+	fill := slices.Clone(counts[:len(r.queues)])
+	for i, it := range items {
+		all[fill[ws[i]]] = it
+		fill[ws[i]]++
+	}
+	for w, q := range r.queues {
+		if part := all[counts[w]:counts[w+1]:counts[w+1]]; len(part) > 0 && !r.send(q, part) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Route) send(q chan []Item, part []Item) bool {
+	select {
+	case q <- part:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+// buryUndecodable dead-letters a record that passed its checksum but does
+// not decode: no one can deliver it, so its bytes are kept in the dead
+// letters. It returns false when that fails (the route then stops reading).
+func (r *Route) buryUndecodable(rec journal.Record, err error) bool {
+	dl := DeadLetter{Seq: rec.Seq, Error: err.Error(), Kind: "decode", At: time.Now().UTC()}
+	if derr := r.dead.add(dl); derr != nil {
+		r.setReadErr(derr)
+		return false
+	}
+	r.deadCount.Add(1)
+	r.mu.Lock()
+	r.tr.skip(rec.Seq, rec.End)
+	r.signal()
+	r.mu.Unlock()
+	return true
+}
+
+// waitRoom waits until the window has room and returns how many events and
+// bytes fit. Under DropOldest it returns n=0 when it is time to look at the
+// backlog again. It returns ok=false when the route stops.
+func (r *Route) waitRoom() (n int, size int64, ok bool) {
 	var tick <-chan time.Time
 	for {
 		r.mu.Lock()
-		n, size := r.tr.inflight()
+		inN, inSize := r.tr.inflight()
 		ch := r.changed
 		r.mu.Unlock()
-		if n < r.cfg.WindowEvents && size < r.cfg.WindowBytes {
-			return true, true
+		if inN < r.cfg.WindowEvents && inSize < r.cfg.WindowBytes {
+			return r.cfg.WindowEvents - inN, r.cfg.WindowBytes - inSize, true
 		}
 		if tick == nil && r.cfg.Policy == DropOldest {
 			t := time.NewTimer(r.cfg.CommitEvery)
@@ -159,9 +236,9 @@ func (r *Route) waitRoom() (room, ok bool) {
 		select {
 		case <-ch:
 		case <-tick:
-			return false, true
+			return 0, 0, true
 		case <-r.ctx.Done():
-			return false, false
+			return 0, 0, false
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 // work delivers the items of one partition, in order, batching what is
 // already queued.
-func (r *Route) work(q chan Item) {
+func (r *Route) work(q chan []Item) {
 	defer r.wg.Done()
 	batch := make([]Item, 0, r.cfg.BatchMax)
 	vals := make([]any, 0, r.cfg.BatchMax)
@@ -20,50 +20,75 @@ func (r *Route) work(q chan Item) {
 		linger.Stop()
 		defer linger.Stop()
 	}
-	for {
-		it, ok := <-q
-		if !ok {
-			return
+	var queued []Item // received from q, not yet batched
+	closed := false
+	// next moves the next queued item into the batch, receiving from q
+	// (waiting on wait when it is not nil) when nothing is queued. It
+	// returns false when there is nothing to take.
+	next := func(wait <-chan time.Time, block bool) bool {
+		if len(queued) == 0 && !closed {
+			var ok bool
+			switch {
+			case block:
+				queued, ok = <-q
+			case wait != nil:
+				select {
+				case queued, ok = <-q:
+				case <-wait:
+					return false
+				case <-r.ctx.Done():
+					return false
+				}
+			default:
+				select {
+				case queued, ok = <-q:
+				default:
+					return false
+				}
+			}
+			closed = !ok
 		}
-		batch = append(batch[:0], it)
-		size := it.Size
+		if len(queued) == 0 {
+			return false
+		}
+		batch = append(batch, queued[0])
+		queued[0] = Item{}
+		queued = queued[1:]
+		return true
+	}
+	for {
+		batch = batch[:0]
+		if !next(nil, true) {
+			return // closed and drained
+		}
+		size := batch[0].Size
 		// Take what is already queued, then linger for more if asked.
 		lingering := false
-	fill:
 		for len(batch) < r.cfg.BatchMax && size < r.cfg.BatchBytes {
-			select {
-			case it, ok := <-q:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, it)
-				size += it.Size
+			if next(nil, false) {
+				size += batch[len(batch)-1].Size
 				continue
-			default:
 			}
-			if linger == nil {
+			if linger == nil || closed {
 				break
 			}
 			if !lingering {
 				linger.Reset(r.cfg.Linger)
 				lingering = true
 			}
-			select {
-			case it, ok := <-q:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, it)
-				size += it.Size
-			case <-linger.C:
-				lingering = false
-				break fill
-			case <-r.ctx.Done():
-				return
+			if !next(linger.C, false) {
+				break
 			}
+			size += batch[len(batch)-1].Size
 		}
 		if lingering && !linger.Stop() {
-			<-linger.C
+			select {
+			case <-linger.C:
+			default:
+			}
+		}
+		if r.ctx.Err() != nil {
+			return
 		}
 		if !r.deliver(batch, vals) {
 			return
