@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/eventgate/eventgate/internal/timefmt"
 )
 
 // MarshalJSON encodes e as {"id","session_id","type","time","data","meta"}
@@ -31,7 +33,7 @@ func AppendJSON(dst []byte, e *Event) []byte {
 		dst = AppendJSONString(dst, e.Type)
 	}
 	dst = append(dst, `,"time":"`...)
-	dst = e.Time.UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = timefmt.AppendTime(dst, e.Time)
 	dst = append(dst, `","data":`...)
 	dst = appendData(dst, e.Data)
 	if len(e.Meta) > 0 {

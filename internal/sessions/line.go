@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate/internal/record"
+	"github.com/eventgate/eventgate/internal/timefmt"
 )
 
 // Entry is one line of a session file.
@@ -69,30 +70,7 @@ func appendLine(dst []byte, seq uint64, v *record.View) []byte {
 }
 
 // appendTime appends t (Unix nanoseconds) as time.RFC3339Nano in UTC does.
-func appendTime(dst []byte, t int64) []byte {
-	sec, nsec := t/1e9, t%1e9
-	if nsec < 0 {
-		sec, nsec = sec-1, nsec+1e9
-	}
-	if sec < 0 || sec >= 253402300800 { // outside years 1970..9999: the general path
-		return time.Unix(0, t).UTC().AppendFormat(dst, time.RFC3339Nano)
-	}
-	dst = time.Unix(sec, 0).UTC().AppendFormat(dst, "2006-01-02T15:04:05")
-	if nsec != 0 {
-		var frac [10]byte
-		frac[0] = '.'
-		for i := 9; i >= 1; i-- {
-			frac[i] = byte('0' + nsec%10)
-			nsec /= 10
-		}
-		n := 10
-		for frac[n-1] == '0' {
-			n--
-		}
-		dst = append(dst, frac[:n]...)
-	}
-	return append(dst, 'Z')
-}
+func appendTime(dst []byte, t int64) []byte { return timefmt.AppendRFC3339Nano(dst, t) }
 
 // oneLine turns the line breaks of a JSON value into spaces, in place. In
 // valid JSON a raw line break can only stand between tokens, where it is

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eventgate/eventgate"
-
-	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // Header keys every record carries besides the event's Meta.
@@ -28,34 +27,66 @@ const (
 // milliseconds).
 func (t *Transport) record(ev *eventgate.Event) (*kgo.Record, error) {
 	if ev == nil {
-		return nil, eventgate.NewError(t.cfg.Name, eventgate.KindSerialization, errors.New("kafka: nil event"))
+		return nil, t.nilEvent()
 	}
-	if len(ev.Data) > 0 && !jsonx.Valid(ev.Data) {
-		return nil, eventgate.NewError(t.cfg.Name, eventgate.KindSerialization,
-			fmt.Errorf("kafka: event %s: data is not valid JSON", ev.ID))
+	rec := new(kgo.Record)
+	_, _, err := t.fill(rec, ev, make([]byte, 0, recordSpace(ev)), make([]kgo.RecordHeader, 0, 2+len(ev.Meta)))
+	if err != nil {
+		return nil, err
 	}
-	headers := make([]kgo.RecordHeader, 0, 2+len(ev.Meta))
-	headers = append(headers,
-		kgo.RecordHeader{Key: HeaderEventID, Value: []byte(ev.ID)},
-		kgo.RecordHeader{Key: HeaderEventType, Value: []byte(ev.Type)},
-	)
-	if len(ev.Meta) > 0 {
-		start := len(headers)
-		for k, v := range ev.Meta {
-			if k == HeaderEventID || k == HeaderEventType {
-				continue
-			}
-			headers = append(headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
+	return rec, nil
+}
+
+func (t *Transport) nilEvent() error {
+	return eventgate.NewError(t.cfg.Name, eventgate.KindSerialization, errors.New("kafka: nil event"))
+}
+
+// recordSpace is about the bytes fill appends to buf for ev.
+func recordSpace(ev *eventgate.Event) int { return 2*ev.Size() + 128 }
+
+// fill sets *rec to ev's record (see record), appending the record's bytes
+// to buf and its headers to hdrs; it returns both grown. Nothing fill
+// appended is written again, so the records of a batch can share buf and
+// hdrs.
+func (t *Transport) fill(rec *kgo.Record, ev *eventgate.Event, buf []byte, hdrs []kgo.RecordHeader) ([]byte, []kgo.RecordHeader, error) {
+	if err := ev.CheckData(); err != nil {
+		return buf, hdrs, eventgate.NewError(t.cfg.Name, eventgate.KindSerialization,
+			fmt.Errorf("kafka: event %s: %w", ev.ID, err))
+	}
+	var piece []byte
+	h := len(hdrs)
+	buf, piece = appendPiece(buf, ev.ID)
+	hdrs = append(hdrs, kgo.RecordHeader{Key: HeaderEventID, Value: piece})
+	buf, piece = appendPiece(buf, ev.Type)
+	hdrs = append(hdrs, kgo.RecordHeader{Key: HeaderEventType, Value: piece})
+	for k, v := range ev.Meta {
+		if k == HeaderEventID || k == HeaderEventType {
+			continue
 		}
-		slices.SortFunc(headers[start:], func(a, b kgo.RecordHeader) int { return strings.Compare(a.Key, b.Key) })
+		buf, piece = appendPiece(buf, v)
+		hdrs = append(hdrs, kgo.RecordHeader{Key: k, Value: piece})
 	}
-	return &kgo.Record{
+	slices.SortFunc(hdrs[h+2:], func(a, b kgo.RecordHeader) int { return strings.Compare(a.Key, b.Key) })
+	var key []byte
+	buf, key = appendPiece(buf, ev.SessionID)
+	v := len(buf)
+	buf = eventgate.AppendJSON(buf, ev)
+	*rec = kgo.Record{
 		Topic:     t.topic.topic(ev),
-		Key:       []byte(ev.SessionID),
-		Value:     eventgate.AppendJSON(make([]byte, 0, ev.Size()+96), ev),
-		Headers:   headers,
+		Key:       key,
+		Value:     buf[v:len(buf):len(buf)],
+		Headers:   hdrs[h:len(hdrs):len(hdrs)],
 		Timestamp: ev.Time,
-	}, nil
+	}
+	return buf, hdrs, nil
+}
+
+// appendPiece appends s to buf and returns buf and the appended bytes, with
+// no spare capacity.
+func appendPiece(buf []byte, s string) ([]byte, []byte) {
+	n := len(buf)
+	buf = append(buf, s...)
+	return buf, buf[n:len(buf):len(buf)]
 }
 
 // Send produces ev and returns once every in-sync replica has it, or ctx
@@ -112,36 +143,64 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 	ctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
 	defer cancel()
 
-	var (
-		errs    = make([]error, len(evs))
-		pending atomic.Int64
-		done    = make(chan struct{})
-		failed  = 0
-	)
-	recs := make([]*kgo.Record, len(evs))
+	// The batch's records, bytes and headers each come from one allocation.
+	recs := make([]kgo.Record, len(evs))
+	space, nh := 0, 0
+	for _, ev := range evs {
+		if ev != nil {
+			space += recordSpace(ev)
+			nh += 2 + len(ev.Meta)
+		}
+	}
+	buf := make([]byte, 0, space)
+	hdrs := make([]kgo.RecordHeader, 0, nh)
+	var errs []error // encoding failures, by index
+	ok := make([]bool, len(evs))
+	produce := 0
 	for i, ev := range evs {
-		rec, err := t.record(ev)
+		var err error
+		if ev == nil {
+			err = t.nilEvent()
+		} else {
+			buf, hdrs, err = t.fill(&recs[i], ev, buf, hdrs)
+		}
 		if err != nil {
+			if errs == nil {
+				errs = make([]error, len(evs))
+			}
 			errs[i] = err
-			failed++
 			continue
 		}
-		recs[i] = rec
+		ok[i] = true
+		produce++
 	}
-	pending.Store(int64(len(evs) - failed))
-	if failed == len(evs) {
+	var (
+		pending  atomic.Int64
+		done     = make(chan struct{})
+		mu       sync.Mutex
+		produced map[*kgo.Record]error // records the client failed
+	)
+	pending.Store(int64(produce))
+	if produce == 0 {
 		close(done)
 	}
-	for i, rec := range recs {
-		if rec == nil {
-			continue
-		}
-		cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {
-			errs[i] = err
-			if pending.Add(-1) == 0 {
-				close(done)
+	promise := func(r *kgo.Record, err error) {
+		if err != nil {
+			mu.Lock()
+			if produced == nil {
+				produced = make(map[*kgo.Record]error)
 			}
-		})
+			produced[r] = err
+			mu.Unlock()
+		}
+		if pending.Add(-1) == 0 {
+			close(done)
+		}
+	}
+	for i := range recs {
+		if ok[i] {
+			cl.Produce(ctx, &recs[i], promise)
+		}
 	}
 	select {
 	case <-done:
@@ -150,6 +209,18 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 		case <-done:
 		default:
 			return ctxErr(t.cfg.Name, "produce batch", ctx)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(produced) > 0 { // every promise has run: done is closed
+		if errs == nil {
+			errs = make([]error, len(evs))
+		}
+		for i := range recs {
+			if err, failed := produced[&recs[i]]; failed {
+				errs[i] = err
+			}
 		}
 	}
 	var be *eventgate.BatchError

@@ -5,10 +5,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/eventgate/eventgate"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/eventgate/eventgate"
+
 	"github.com/eventgate/eventgate/internal/jsonx"
+	"github.com/eventgate/eventgate/internal/timefmt"
 )
 
 // The fields of every stream entry, in the order they are written. The first
@@ -47,7 +49,7 @@ func (t *Transport) xaddArgs(ev *eventgate.Event) (*redis.XAddArgs, error) {
 	metaEnd := len(buf)
 	buf = appendTimestamp(buf, ev.Time)
 	tsEnd := len(buf)
-	buf = ev.Time.UTC().AppendFormat(buf, time.RFC3339Nano)
+	buf = timefmt.AppendTime(buf, ev.Time)
 	a := &redis.XAddArgs{
 		Stream: t.cfg.StreamFor(ev.SessionID),
 		Approx: !t.cfg.ExactTrim,
