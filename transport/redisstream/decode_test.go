@@ -2,12 +2,14 @@ package redisstream
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/eventgate/eventgate"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/eventgate/eventgate"
 )
 
 func TestFormatParseTimestamp(t *testing.T) {
@@ -219,23 +221,14 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 		// Re-encoding the decoded event and decoding again is stable.
 		tr := &Transport{cfg: Config{}.withDefaults()}
-		args, err := tr.xaddArgs(ev)
+		cmds, _, err := tr.encode([]*eventgate.Event{ev})
 		if err != nil {
 			if strings.TrimSpace(data) == "" {
 				return
 			}
 			t.Fatalf("re-encode: %v", err)
 		}
-		vals := args.Values.([]any)
-		m := make(map[string]any, len(vals)/2)
-		for i := 0; i < len(vals); i += 2 {
-			switch v := vals[i+1].(type) {
-			case []byte:
-				m[vals[i].(string)] = string(v)
-			default:
-				m[vals[i].(string)] = v
-			}
-		}
+		m := entryValues(t, cmds[0])
 		again, err := DecodeMessage(redis.XMessage{ID: "2-0", Values: m})
 		if err != nil {
 			t.Fatalf("decode of re-encoded entry: %v", err)
@@ -245,4 +238,26 @@ func FuzzDecodeMessage(f *testing.F) {
 			t.Fatalf("round trip changed the event: %+v vs %+v", again, ev)
 		}
 	})
+}
+
+// entryValues returns the field-value pairs an encoded XADD carries, as a
+// reader of the stream would see them.
+func entryValues(t *testing.T, args []any) map[string]any {
+	t.Helper()
+	star := slices.Index(args, any("*"))
+	if star < 0 || (len(args)-star-1)%2 != 0 {
+		t.Fatalf("malformed xadd: %v", args)
+	}
+	m := make(map[string]any)
+	for i := star + 1; i < len(args); i += 2 {
+		switch v := args[i+1].(type) {
+		case *string:
+			m[args[i].(string)] = *v
+		case string:
+			m[args[i].(string)] = v
+		default:
+			t.Fatalf("field %v has a value of type %T", args[i], v)
+		}
+	}
+	return m
 }

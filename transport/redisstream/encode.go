@@ -2,14 +2,12 @@ package redisstream
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/eventgate/eventgate"
 
-	"github.com/eventgate/eventgate/internal/jsonx"
 	"github.com/eventgate/eventgate/internal/timefmt"
 )
 
@@ -28,45 +26,113 @@ const (
 
 var errNilEvent = errors.New("nil event")
 
-// xaddArgs builds the XADD of ev. It fails only when ev cannot be encoded.
-func (t *Transport) xaddArgs(ev *eventgate.Event) (*redis.XAddArgs, error) {
-	if ev == nil {
-		return nil, errNilEvent
+// The strings of one entry, in the order strs holds them.
+const (
+	sStream = iota
+	sType
+	sSession
+	sData
+	sMeta
+	sTimestamp
+	sID
+	sTime
+	stringsPerEntry
+)
+
+// encode builds the XADD command of each event: cmds[i] are the arguments
+// of evs[i]'s command and streams[i] its stream. All the strings of the batch
+// live in one buffer and one []string, and the commands refer to them
+// through pointers (which go-redis writes as their strings), so the batch
+// costs a handful of allocations whatever its size. It fails, naming the
+// event, when one cannot be encoded.
+func (t *Transport) encode(evs []*eventgate.Event) (cmds [][]any, streams []string, err error) {
+	size := 0
+	for i, ev := range evs {
+		if ev == nil {
+			return nil, nil, fmt.Errorf("event %d: %w", i, errNilEvent)
+		}
+		if err := ev.CheckData(); err != nil {
+			return nil, nil, fmt.Errorf("event %d (%s): %w", i, ev.ID, err)
+		}
+		size += len(ev.Data) + 96 + 16*len(ev.Meta)
+		for k, v := range ev.Meta {
+			size += len(k) + len(v)
+		}
 	}
-	data := []byte(ev.Data)
-	if len(data) == 0 {
-		data = []byte("null")
-	} else if !jsonx.Valid(data) {
-		return nil, errors.New("event " + ev.ID + ": data is not valid JSON")
+	// One buffer holds every entry's encoded fields, back to back.
+	buf := make([]byte, 0, size)
+	ends := make([]int, 0, 4*len(evs))
+	for _, ev := range evs {
+		if len(ev.Data) == 0 {
+			buf = append(buf, "null"...)
+		} else {
+			buf = append(buf, ev.Data...)
+		}
+		ends = append(ends, len(buf))
+		if len(ev.Meta) > 0 {
+			buf = eventgate.AppendJSONMeta(buf, ev.Meta)
+		} else {
+			buf = append(buf, "{}"...)
+		}
+		ends = append(ends, len(buf))
+		buf = appendTimestamp(buf, ev.Time)
+		ends = append(ends, len(buf))
+		buf = timefmt.AppendTime(buf, ev.Time)
+		ends = append(ends, len(buf))
 	}
-	// One buffer holds the three encoded fields: metadata, timestamp, time.
-	buf := make([]byte, 0, 96+16*len(ev.Meta))
-	if len(ev.Meta) > 0 {
-		buf = eventgate.AppendJSONMeta(buf, ev.Meta)
-	} else {
-		buf = append(buf, "{}"...)
+	all := string(buf)
+	// strs is filled completely before any pointer into it is taken.
+	strs := make([]string, len(evs)*stringsPerEntry)
+	streams = make([]string, len(evs))
+	from := 0
+	for i, ev := range evs {
+		e := strs[i*stringsPerEntry : (i+1)*stringsPerEntry]
+		e[sStream] = t.cfg.StreamFor(ev.SessionID)
+		streams[i] = e[sStream]
+		e[sType], e[sSession], e[sID] = ev.Type, ev.SessionID, ev.ID
+		for k, dst := range [...]int{sData, sMeta, sTimestamp, sTime} {
+			to := ends[4*i+k]
+			e[dst] = all[from:to]
+			from = to
+		}
 	}
-	metaEnd := len(buf)
-	buf = appendTimestamp(buf, ev.Time)
-	tsEnd := len(buf)
-	buf = timefmt.AppendTime(buf, ev.Time)
-	a := &redis.XAddArgs{
-		Stream: t.cfg.StreamFor(ev.SessionID),
-		Approx: !t.cfg.ExactTrim,
-		Values: []any{
-			FieldEventType, ev.Type,
-			FieldSessionID, ev.SessionID,
-			FieldEventData, data,
-			FieldMetadata, buf[:metaEnd:metaEnd],
-			FieldTimestamp, buf[metaEnd:tsEnd:tsEnd],
-			FieldID, ev.ID,
-			FieldTime, buf[tsEnd:],
-		},
+	trim := t.trimArgs()
+	per := 3 + len(trim) + 2*7
+	args := make([]any, 0, len(evs)*per)
+	cmds = make([][]any, len(evs))
+	var stream any // the key stays a string, as key-aware clients expect
+	for i := range evs {
+		e := strs[i*stringsPerEntry : (i+1)*stringsPerEntry]
+		if stream == nil || streams[i] != streams[max(i-1, 0)] {
+			stream = e[sStream]
+		}
+		start := len(args)
+		args = append(args, "xadd", stream)
+		args = append(args, trim...)
+		args = append(args, "*",
+			FieldEventType, &e[sType],
+			FieldSessionID, &e[sSession],
+			FieldEventData, &e[sData],
+			FieldMetadata, &e[sMeta],
+			FieldTimestamp, &e[sTimestamp],
+			FieldID, &e[sID],
+			FieldTime, &e[sTime],
+		)
+		cmds[i] = args[start:len(args):len(args)]
 	}
-	if t.cfg.MaxLen > 0 {
-		a.MaxLen = t.cfg.MaxLen
+	return cmds, streams, nil
+}
+
+// trimArgs returns the MAXLEN clause of every XADD, or nothing under NoTrim.
+func (t *Transport) trimArgs() []any {
+	if t.cfg.MaxLen <= 0 {
+		return nil
 	}
-	return a, nil
+	op := "~"
+	if t.cfg.ExactTrim {
+		op = "="
+	}
+	return []any{"maxlen", op, strconv.FormatInt(t.cfg.MaxLen, 10)}
 }
 
 // FormatTimestamp writes t as Unix seconds with six decimals (microseconds,

@@ -1,15 +1,22 @@
 package redisstream
 
-import "testing"
+import (
+	"testing"
 
-// BenchmarkEncode measures building one XADD (encoding, validation), without
-// the network.
+	"github.com/eventgate/eventgate"
+)
+
+// BenchmarkEncode measures building the XADDs of batches of 100 events
+// (encoding, validation), without the network; one op is one event.
 func BenchmarkEncode(b *testing.B) {
 	tr := &Transport{cfg: Config{}.withDefaults()}
-	ev := benchEvent(1)
+	evs := make([]*eventgate.Event, 100)
+	for i := range evs {
+		evs[i] = benchEvent(i)
+	}
 	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		if _, err := tr.xaddArgs(ev); err != nil {
+	for i := 0; i < b.N; i += len(evs) {
+		if _, _, err := tr.encode(evs); err != nil {
 			b.Fatal(err)
 		}
 	}

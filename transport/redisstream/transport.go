@@ -144,7 +144,7 @@ func (t *Transport) Connect(ctx context.Context) error {
 // the XADD. Errors are *eventgate.TransportError; see the package doc for how
 // server replies map to kinds.
 func (t *Transport) Send(ctx context.Context, ev *eventgate.Event) error {
-	args, err := t.xaddArgs(ev)
+	cmds, streams, err := t.encode([]*eventgate.Event{ev})
 	if err != nil {
 		return eventgate.NewError(t.cfg.Name, eventgate.KindSerialization, fmt.Errorf("redisstream: encode: %w", err))
 	}
@@ -155,9 +155,9 @@ func (t *Transport) Send(ctx context.Context, ev *eventgate.Event) error {
 	defer t.inflight.Done()
 	ctx, cancel := t.withTimeout(ctx)
 	defer cancel()
-	if err := c.XAdd(ctx, args).Err(); err != nil {
-		t.cfg.Logger.DebugContext(ctx, "redisstream: xadd failed", "stream", args.Stream, "id", ev.ID, "err", err)
-		return t.wrap("xadd "+args.Stream, err)
+	if err := c.Do(ctx, cmds[0]...).Err(); err != nil {
+		t.cfg.Logger.DebugContext(ctx, "redisstream: xadd failed", "stream", streams[0], "id", ev.ID, "err", err)
+		return t.wrap("xadd "+streams[0], err)
 	}
 	return nil
 }
@@ -175,13 +175,9 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 	if len(evs) == 0 {
 		return nil
 	}
-	all := make([]*redis.XAddArgs, len(evs))
-	for i, ev := range evs {
-		a, err := t.xaddArgs(ev)
-		if err != nil {
-			return eventgate.NewError(t.cfg.Name, eventgate.KindSerialization, fmt.Errorf("redisstream: encode event %d: %w", i, err))
-		}
-		all[i] = a
+	all, streams, err := t.encode(evs)
+	if err != nil {
+		return eventgate.NewError(t.cfg.Name, eventgate.KindSerialization, fmt.Errorf("redisstream: encode: %w", err))
 	}
 	c, err := t.begin()
 	if err != nil {
@@ -191,9 +187,9 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 	ctx, cancel := t.withTimeout(ctx)
 	defer cancel()
 	pipe := c.Pipeline()
-	cmds := make([]*redis.StringCmd, len(all))
-	for i, a := range all {
-		cmds[i] = pipe.XAdd(ctx, a)
+	cmds := make([]*redis.Cmd, len(all))
+	for i, args := range all {
+		cmds[i] = pipe.Do(ctx, args...)
 	}
 	_, execErr := pipe.Exec(ctx)
 	if execErr == nil {
@@ -214,7 +210,7 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 		if failed == nil {
 			failed = make(map[int]error)
 		}
-		failed[i] = t.wrap("xadd "+all[i].Stream, err)
+		failed[i] = t.wrap("xadd "+streams[i], err)
 	}
 	if len(failed) == 0 {
 		return t.wrap(fmt.Sprintf("pipeline of %d xadd", len(evs)), execErr)
