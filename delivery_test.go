@@ -445,3 +445,54 @@ func TestCloseReleasesLogWaitingForRoom(t *testing.T) {
 		t.Fatalf("blocked Log returned %v, want ErrClosed", err)
 	}
 }
+
+// barrier is a transport whose sends return only once want of them are in
+// progress at the same time.
+type barrier struct {
+	mu   sync.Mutex
+	n    int
+	want int
+	all  chan struct{}
+}
+
+func (b *barrier) Send(ctx context.Context, ev *eventgate.Event) error {
+	b.mu.Lock()
+	if b.n++; b.n == b.want {
+		close(b.all)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.all:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *barrier) Close() error { return nil }
+
+// Busy sessions are spread over the route's workers instead of sharing one
+// by chance: four sessions on four workers are delivered four at a time.
+func TestBusySessionsSpreadOverWorkers(t *testing.T) {
+	ctx := ctxT(t)
+	b := &barrier{want: 4, all: make(chan struct{})}
+	g := openGW(t, t.TempDir(), eventgate.WithSync(eventgate.SyncNever),
+		eventgate.WithTransport("b", b, eventgate.RouteWorkers(4)))
+	var evs []*eventgate.Event
+	for s := range 4 {
+		for i := range 3 {
+			evs = append(evs, &eventgate.Event{SessionID: fmt.Sprintf("s%d", s), Type: "t", Data: []byte(fmt.Sprint(i))})
+		}
+	}
+	if err := g.LogBatch(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-b.all:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("only %d of 4 sessions were being delivered at once", func() int { b.mu.Lock(); defer b.mu.Unlock(); return b.n }())
+	}
+	if err := g.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

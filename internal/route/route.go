@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -20,7 +19,6 @@ var ErrStopped = errors.New("route: stopped")
 type Route struct {
 	cfg  Config
 	dead *deadStore
-	seed maphash.Seed
 
 	ctx    context.Context // cancelled by Stop: aborts sends and waits
 	cancel context.CancelFunc
@@ -29,6 +27,8 @@ type Route struct {
 
 	mu       sync.Mutex
 	tr       *tracker
+	owner    map[string]keyLoad // keys with unsettled items, and their worker
+	load     []int              // unsettled items per worker
 	changed  chan struct{} // closed when the low-water mark moves or room frees
 	stopped  bool
 	readErr  error
@@ -54,7 +54,8 @@ func Start(cfg Config) (*Route, error) {
 	r := &Route{
 		cfg:     cfg,
 		dead:    dead,
-		seed:    maphash.MakeSeed(),
+		owner:   make(map[string]keyLoad),
+		load:    make([]int, cfg.Workers),
 		ctx:     ctx,
 		cancel:  cancel,
 		tr:      newTracker(cfg.Reader.Position()),
@@ -157,21 +158,19 @@ func (r *Route) hand(items []Item) bool {
 	if len(items) == 0 {
 		return true
 	}
+	ws := make([]int, len(items))
+	counts := make([]int, len(r.queues)+1)
 	r.mu.Lock()
-	for _, it := range items {
+	for i, it := range items {
 		r.tr.add(it.Seq, it.end, it.Time, it.Size)
+		ws[i] = r.assign(it.Key)
+		counts[ws[i]+1]++
 	}
 	r.mu.Unlock()
 	if len(r.queues) == 1 {
 		return r.send(r.queues[0], slices.Clone(items))
 	}
 	// One allocation holds every worker's share, each share contiguous.
-	ws := make([]int, len(items))
-	counts := make([]int, len(r.queues)+1)
-	for i, it := range items {
-		ws[i] = int(maphash.String(r.seed, it.Key) % uint64(len(r.queues)))
-		counts[ws[i]+1]++
-	}
 	for w := 1; w < len(counts); w++ {
 		counts[w] += counts[w-1]
 	}
@@ -213,6 +212,42 @@ func (r *Route) buryUndecodable(rec journal.Record, err error) bool {
 	r.signal()
 	r.mu.Unlock()
 	return true
+}
+
+// keyLoad is a key's worker and its number of unsettled items there.
+type keyLoad struct{ worker, n int }
+
+// assign returns the worker of an item of key: the worker that already has
+// unsettled items of key, so that the key's items stay in order, otherwise
+// the worker with the fewest unsettled items. r.mu must be held.
+func (r *Route) assign(key string) int {
+	kl, ok := r.owner[key]
+	if !ok {
+		kl.worker = 0
+		for w, n := range r.load {
+			if n < r.load[kl.worker] {
+				kl.worker = w
+			}
+		}
+	}
+	kl.n++
+	r.owner[key] = kl
+	r.load[kl.worker]++
+	return kl.worker
+}
+
+// release settles one item of key. r.mu must be held.
+func (r *Route) release(key string) {
+	kl, ok := r.owner[key]
+	if !ok {
+		return
+	}
+	r.load[kl.worker]--
+	if kl.n--; kl.n == 0 {
+		delete(r.owner, key)
+	} else {
+		r.owner[key] = kl
+	}
 }
 
 // waitRoom waits until the window has room and returns how many events and
@@ -283,10 +318,11 @@ func (r *Route) setReadErr(err error) {
 }
 
 // ack settles items, waking waiters once.
-func (r *Route) ack(seqs ...uint64) {
+func (r *Route) ack(items ...Item) {
 	r.mu.Lock()
-	for _, seq := range seqs {
-		r.tr.ack(seq)
+	for _, it := range items {
+		r.tr.ack(it.Seq)
+		r.release(it.Key)
 	}
 	r.signal()
 	r.mu.Unlock()

@@ -126,14 +126,14 @@ func (r *Route) deliver(batch []Item, vals []any) bool {
 		var retry []Item
 		var wait time.Duration
 		var lastErr error
-		acked := make([]uint64, 0, len(pending))
+		acked := make([]Item, 0, len(pending))
 		for i, it := range pending {
 			var err error
 			if errs != nil {
 				err = errs[i]
 			}
 			if err == nil {
-				acked = append(acked, it.Seq)
+				acked = append(acked, it)
 				continue
 			}
 			lastErr = err
@@ -191,6 +191,6 @@ func (r *Route) bury(it Item, cause error, kind string, attempts int, first time
 	}
 	r.deadCount.Add(1)
 	r.cfg.Logger.Warn("event dead-lettered", "seq", it.Seq, "kind", kind, "attempts", attempts, "err", cause)
-	r.ack(it.Seq)
+	r.ack(it)
 	return true
 }
