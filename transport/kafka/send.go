@@ -41,8 +41,15 @@ func (t *Transport) nilEvent() error {
 	return eventgate.NewError(t.cfg.Name, eventgate.KindSerialization, errors.New("kafka: nil event"))
 }
 
-// recordSpace is about the bytes fill appends to buf for ev.
-func recordSpace(ev *eventgate.Event) int { return 2*ev.Size() + 128 }
+// recordSpace is about the bytes fill appends to buf for ev: the value
+// (the JSON form, about ev.Size() plus its keys) and the key and headers.
+func recordSpace(ev *eventgate.Event) int {
+	n := ev.Size() + 96 + len(ev.ID) + len(ev.Type) + len(ev.SessionID)
+	for k, v := range ev.Meta {
+		n += len(k) + 2*len(v) + 8
+	}
+	return n
+}
 
 // fill sets *rec to ev's record (see record), appending the record's bytes
 // to buf and its headers to hdrs; it returns both grown. Nothing fill
