@@ -32,6 +32,7 @@ type Gateway struct {
 	rec  journal.Recovery
 
 	routes []*gwRoute
+	ids    idSource
 
 	closeMu   sync.RWMutex // Log holds it shared; Close exclusively
 	closed    atomic.Bool

@@ -127,11 +127,11 @@ func (g *Gateway) prepare(ev *Event) error {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 		if ev.ID == "" {
-			ev.ID = newIDAt(ev.Time) // one clock reading for both
+			ev.ID = g.ids.newAt(ev.Time) // one clock reading for both
 		}
 	}
 	if ev.ID == "" {
-		ev.ID = NewID()
+		ev.ID = g.ids.newAt(time.Now())
 	} else if len(ev.ID) > 256 || !utf8.ValidString(ev.ID) {
 		return fmt.Errorf("%w: id must be valid UTF-8 of at most 256 bytes", ErrInvalidEvent)
 	}

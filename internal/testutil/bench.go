@@ -219,6 +219,10 @@ func BenchLogProducers(b *testing.B, tr eventgate.Transport, route string, batch
 	}
 	defer gw.Close(context.Background())
 	ctx := context.Background()
+	sessions := make([]string, 64)
+	for i := range sessions {
+		sessions[i] = "s" + strconv.Itoa(i)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
@@ -228,7 +232,7 @@ func BenchLogProducers(b *testing.B, tr eventgate.Transport, route string, batch
 		go func() {
 			defer wg.Done()
 			for i := p; i < b.N; i += 8 {
-				ev := eventgate.Event{SessionID: "s" + strconv.Itoa(i%64), Type: "message", Data: data}
+				ev := eventgate.Event{SessionID: sessions[i%64], Type: "message", Data: data}
 				if err := gw.Log(ctx, &ev); err != nil {
 					b.Error(err)
 					return
