@@ -29,7 +29,7 @@ type Route struct {
 	tr       *tracker
 	owner    map[string]keyLoad // keys with unsettled items, and their worker
 	load     []int              // unsettled items per worker
-	changed  chan struct{} // closed when the low-water mark moves or room frees
+	changed  chan struct{}      // closed when the low-water mark moves or room frees
 	stopped  bool
 	readErr  error
 	lastErr  string
