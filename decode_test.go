@@ -1,0 +1,109 @@
+package eventgate
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventgate/eventgate/internal/record"
+)
+
+func encodeFor(t *testing.T, ev *Event) []byte {
+	t.Helper()
+	f := record.Fields{TimeNanos: ev.Time.UnixNano(), ID: ev.ID, Session: ev.SessionID,
+		Type: ev.Type, Data: ev.Data, Meta: ev.Meta}
+	return record.Append(nil, &f)
+}
+
+// Events decoded from shared blocks are whole, independent Events: equal to
+// what was logged, and changing or appending to one leaves every other as
+// it was.
+func TestRecordDecoderEventsAreIndependent(t *testing.T) {
+	d := newRecordDecoder(true)
+	big := bytes.Repeat([]byte("x"), decodeArenaMax+10)
+	var evs []*Event
+	var want []string
+	for i := range 3 * decodeSlabSize {
+		src := &Event{ID: NewID(), SessionID: "s" + string(rune('a'+i%3)), Type: "t",
+			Time: time.Unix(1_750_000_000, int64(i)), Data: []byte(`{"n":` + strings.Repeat("1", i%50+1) + `}`),
+			Meta: map[string]string{"k": "v", "i": string(rune('a' + i%26))}}
+		if i%40 == 7 {
+			src.Data = append(append([]byte(`"`), big...), '"')
+		}
+		if i%13 == 5 {
+			src.Meta, src.Data = nil, nil
+		}
+		ev, err := d.decode(encodeFor(t, src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.ID != src.ID || ev.SessionID != src.SessionID || ev.Type != src.Type || !ev.Time.Equal(src.Time) ||
+			!bytes.Equal(ev.Data, src.Data) || len(ev.Meta) != len(src.Meta) || (src.Data == nil) != (ev.Data == nil) {
+			t.Fatalf("event %d decoded as %+v, want %+v", i, ev, src)
+		}
+		for k, v := range src.Meta {
+			if ev.Meta[k] != v {
+				t.Fatalf("event %d: meta %s = %q, want %q", i, k, ev.Meta[k], v)
+			}
+		}
+		evs = append(evs, ev)
+		want = append(want, string(AppendJSON(nil, ev)))
+	}
+	// Appending to and overwriting one event must leave every later one as
+	// it was.
+	for i, ev := range evs {
+		ev.Data = append(ev.Data, "garbage"...)
+		ev.Data[0] = '!'
+		if ev.Meta != nil {
+			ev.Meta["k"] = "changed"
+		}
+		for j := i + 1; j < len(evs); j++ {
+			if got := string(AppendJSON(nil, evs[j])); got != want[j] {
+				t.Fatalf("changing event %d changed event %d:\n got %s\nwant %s", i, j, got, want[j])
+			}
+		}
+	}
+}
+
+// CheckData scans data it has not seen validated, and trusts the slice a
+// decoder marked as validated only while it is that slice.
+func TestCheckData(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		ok   bool
+	}{{"", true}, {`{"a":1}`, true}, {`[1,2]`, true}, {`{"a":`, false}, {`1 2`, false}, {`nul`, false}} {
+		ev := &Event{Data: []byte(tc.data)}
+		if err := ev.CheckData(); (err == nil) != tc.ok {
+			t.Errorf("CheckData(%q) = %v", tc.data, err)
+		}
+	}
+	// A decoder with validation off marks nothing: bad data is caught.
+	bad := encodeFor(t, &Event{ID: "i", SessionID: "s", Data: []byte(`{"a":`)})
+	ev, err := newRecordDecoder(false).decode(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.CheckData() == nil {
+		t.Fatal("data from a journal written without validation passed unchecked")
+	}
+	// A validated event whose Data was replaced is scanned again.
+	ev, err = newRecordDecoder(true).decode(encodeFor(t, &Event{ID: "i", SessionID: "s", Data: []byte(`{"a":1}`)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.CheckData(); err != nil {
+		t.Fatal(err)
+	}
+	ev.Data = []byte(`{"a":`)
+	if ev.CheckData() == nil {
+		t.Fatal("replaced data was trusted")
+	}
+	ev.Data = ev.checked[:3] // a shorter view of the validated bytes
+	if ev.CheckData() == nil {
+		t.Fatal("a prefix of validated data was trusted")
+	}
+	if c := (&Event{Data: ev.checked}).Clone(); c.checked != nil {
+		t.Fatal("Clone kept the validation mark")
+	}
+}
