@@ -1,0 +1,109 @@
+package route
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eventgate/eventgate/internal/journal"
+)
+
+// A record that does not decode, in the middle of the runs dispatch reads,
+// is dead-lettered alone: every other record is delivered once, in order per
+// key, and the route catches up to the end of the journal.
+func TestUndecodableRecordsAmidRuns(t *testing.T) {
+	dir := t.TempDir()
+	j, _, err := journal.Open(dir, journal.Options{Sync: journal.SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	const n = 2000
+	payloads := make([][]byte, n)
+	for i := range payloads {
+		payloads[i] = []byte(fmt.Sprintf("k%d/%d", i%7, i))
+	}
+	if _, err := j.Append(context.Background(), payloads...); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := j.OpenReader("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := func(seq uint64) bool { return seq%97 == 13 }
+	var mu sync.Mutex
+	got := map[string][]int{}
+	delivered := 0
+	r, err := Start(Config{
+		Name: "test", Journal: j, Reader: rd, DeadDir: t.TempDir(),
+		Decode: func(seq uint64, p []byte) (Item, error) {
+			if bad(seq) {
+				return Item{}, errors.New("undecodable")
+			}
+			var key string
+			var i int
+			if _, err := fmt.Sscanf(string(p), "%2s/%d", &key, &i); err != nil {
+				return Item{}, err
+			}
+			return Item{Key: key, Size: len(p), Value: i}, nil
+		},
+		Marshal:   func(v any) []byte { return []byte(strconv.Itoa(v.(int))) },
+		Unmarshal: func(b []byte) (any, error) { return strconv.Atoi(string(b)) },
+		Send: func(ctx context.Context, vals []any) []error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, v := range vals {
+				i := v.(int)
+				k := "k" + strconv.Itoa(i%7)
+				got[k] = append(got[k], i)
+				delivered++
+			}
+			return nil
+		},
+		Classify: func(error) (bool, string, time.Duration) { return true, "x", 0 },
+		Workers:  3, BatchMax: 50,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.Flush(ctx, j.NextSeq()); err != nil {
+		t.Fatal(err)
+	}
+	dls, err := r.DeadLetters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	wantBad := 0
+	for seq := uint64(0); seq < n; seq++ {
+		if bad(seq) {
+			wantBad++
+		}
+	}
+	if len(dls) != wantBad {
+		t.Fatalf("%d dead letters, want %d", len(dls), wantBad)
+	}
+	for _, dl := range dls {
+		if !bad(dl.Seq) || dl.Kind != "decode" {
+			t.Fatalf("unexpected dead letter %+v", dl)
+		}
+	}
+	if delivered != n-wantBad {
+		t.Fatalf("delivered %d, want %d", delivered, n-wantBad)
+	}
+	for k, is := range got {
+		for x := 1; x < len(is); x++ {
+			if is[x] <= is[x-1] {
+				t.Fatalf("key %s: %d delivered after %d", k, is[x], is[x-1])
+			}
+		}
+	}
+}
