@@ -38,7 +38,9 @@ type RetryPolicy struct {
 type RouteOption func(*route.Config)
 
 // RouteWorkers sets how many sessions a route delivers concurrently. Events
-// of one session always go through one worker, in order. Default 4.
+// of one session are delivered in order, one call at a time: a session stays
+// with its worker while any of its events is undelivered, and otherwise goes
+// to the least busy worker, so busy sessions spread evenly. Default 4.
 func RouteWorkers(n int) RouteOption { return func(c *route.Config) { c.Workers = n } }
 
 // RouteBatch makes a route deliver up to maxEvents events or maxBytes bytes

@@ -1,7 +1,8 @@
 // Package route delivers the journal to one transport: a reader with its own
-// durable cursor, workers partitioned by key so each key's records stay in
-// order, batching, retry with exponential backoff, dead letters, a bounded
-// in-flight window, and a backlog bound with an explicit policy.
+// durable cursor, workers that a key sticks to while it has records in
+// flight (so each key's records stay in order; an idle key goes to the least
+// busy worker), batching, retry with exponential backoff, dead letters, a
+// bounded in-flight window, and a backlog bound with an explicit policy.
 //
 // The package knows nothing of events or transports: the Gateway supplies
 // functions to decode records, send values and classify errors.

@@ -8,7 +8,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 )
 
-// work delivers the items of one partition, in order, batching what is
+// work delivers the items handed to one worker, in order, batching what is
 // already queued.
 func (r *Route) work(q chan []Item) {
 	defer r.wg.Done()

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"testing"
@@ -71,18 +72,19 @@ func BenchmarkSendBatch(b *testing.B) {
 
 // BenchmarkRawProduceSync is kfake's own limit: a bare franz-go client with
 // the transport's settings (idempotent, acks=all, snappy, linger 0)
-// producing pre-encoded records with ProduceSync in batches of 1000, from
-// one goroutine ("producers=1") or from four at once ("producers=4", the
-// best rate found). One op is one record.
+// producing pre-encoded records with ProduceSync in batches of 1000 or 5000,
+// from one goroutine or from four at once. One op is one record.
 func BenchmarkRawProduceSync(b *testing.B) {
 	for _, producers := range []int{1, 4} {
-		b.Run("producers="+strconv.Itoa(producers), func(b *testing.B) {
-			benchRawProduce(b, producers)
-		})
+		for _, size := range []int{1000, 5000} {
+			b.Run(fmt.Sprintf("producers=%d/batch=%d", producers, size), func(b *testing.B) {
+				benchRawProduce(b, producers, size)
+			})
+		}
 	}
 }
 
-func benchRawProduce(b *testing.B, producers int) {
+func benchRawProduce(b *testing.B, producers, size int) {
 	c := newCluster(b)
 	topic := uniqueTopic("raw")
 	createTopic(b, c, topic, 3, nil)
@@ -102,7 +104,6 @@ func benchRawProduce(b *testing.B, producers int) {
 	for i, ev := range evs {
 		recs[i] = &kgo.Record{Key: []byte(ev.SessionID), Value: eventgate.AppendJSON(nil, ev)}
 	}
-	const size = 1000
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -112,7 +112,7 @@ func TestGatewayOutage(t *testing.T) {
 // producers log b.N events (SyncNever, 64 sessions) and the clock stops when
 // the Kafka route has delivered all of them (Flush).
 func BenchmarkGatewayRoute(b *testing.B) {
-	for _, batch := range []int{1, 100, 1000} {
+	for _, batch := range []int{1, 100, 1000, 5000} {
 		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
 			c := newCluster(b)
 			topic := uniqueTopic("gwbench")
