@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
-
-	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // FileSync is the policy that decides when File hands its lines to the
@@ -281,8 +279,8 @@ func appendFileLine(dst []byte, ev *eventgate.Event) ([]byte, error) {
 		return dst, errors.New("file: nil event")
 	}
 	if len(ev.Data) > 0 {
-		if !jsonx.Valid(ev.Data) {
-			return dst, errors.New("data is not valid JSON")
+		if err := ev.CheckData(); err != nil {
+			return dst, err
 		}
 		if bytes.ContainsAny(ev.Data, "\r\n") {
 			var b bytes.Buffer

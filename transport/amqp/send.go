@@ -8,8 +8,6 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/eventgate/eventgate"
-
-	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // ContentType is the content type of every message: the body is the event's
@@ -30,9 +28,9 @@ func (t *Transport) message(ev *eventgate.Event) (outMsg, error) {
 	if ev == nil {
 		return outMsg{}, eventgate.NewError(t.cfg.Name, eventgate.KindSerialization, errors.New("amqp: nil event"))
 	}
-	if len(ev.Data) > 0 && !jsonx.Valid(ev.Data) {
+	if err := ev.CheckData(); err != nil {
 		return outMsg{}, eventgate.NewError(t.cfg.Name, eventgate.KindSerialization,
-			fmt.Errorf("amqp: event %s: data is not valid JSON", ev.ID))
+			fmt.Errorf("amqp: event %s: %w", ev.ID, err))
 	}
 	m := outMsg{exchange: t.exchange.expand(ev), key: t.key.expand(ev)}
 	if len(m.exchange) > maxShortString || len(m.key) > maxShortString {

@@ -3,12 +3,11 @@ package httpx
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/eventgate/eventgate"
-
-	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // Content types of request bodies.
@@ -34,8 +33,8 @@ func checkEvent(ev *eventgate.Event) error {
 	if ev == nil {
 		return errNilEvent
 	}
-	if len(ev.Data) > 0 && !jsonx.Valid(ev.Data) {
-		return errors.New("event " + ev.ID + ": data is not valid JSON")
+	if err := ev.CheckData(); err != nil {
+		return fmt.Errorf("event %s: %w", ev.ID, err)
 	}
 	return nil
 }

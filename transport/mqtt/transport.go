@@ -12,8 +12,6 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/eventgate/eventgate"
-
-	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // disconnectQuiesce is how long Close lets paho finish sending before the
@@ -224,8 +222,8 @@ type message struct {
 // encode builds ev's topic and payload, or the permanent error that keeps it
 // from being published.
 func (t *Transport) encode(ev *eventgate.Event) (message, error) {
-	if len(ev.Data) > 0 && !jsonx.Valid(ev.Data) {
-		return message{}, wrapKind(t.cfg.Name, eventgate.KindSerialization, "encode event "+ev.ID, errors.New("data is not valid JSON"))
+	if err := ev.CheckData(); err != nil {
+		return message{}, wrapKind(t.cfg.Name, eventgate.KindSerialization, "encode event "+ev.ID, err)
 	}
 	topic, err := t.topic.render(ev.SessionID, ev.Type)
 	if err != nil {

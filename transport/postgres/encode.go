@@ -9,8 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/eventgate/eventgate"
-
-	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // row is one event in the table's column layout.
@@ -71,7 +69,7 @@ func toRow(ev *eventgate.Event) (row, error) {
 		r.data = []byte("null")
 	case !utf8.Valid(ev.Data):
 		return r, fmt.Errorf("%w: data is not valid UTF-8", errUnstorable)
-	case !jsonx.Valid(ev.Data):
+	case ev.CheckData() != nil:
 		return r, fmt.Errorf("%w: data is not valid JSON", errUnstorable)
 	case jsonbRefuses(ev.Data):
 		s := string(ev.Data)
