@@ -412,3 +412,49 @@ func TestDirLayout(t *testing.T) {
 		}
 	}
 }
+
+// A reader that has read every record of a segment and committed its
+// position there may find the segment deleted (it was sealed and every
+// cursor had passed it) before it moved on: it goes on in the next segment
+// instead of failing.
+func TestReaderMovesOnWhenItsFinishedSegmentIsDeleted(t *testing.T) {
+	dir := t.TempDir()
+	j, _ := open(t, dir, Options{SegmentSize: 1 << 10})
+	ctx := context.Background()
+	var batch [][]byte
+	for i := 1; i <= 80; i++ { // ~1.6 KiB: the first segment fills and is sealed
+		batch = append(batch, payload(i))
+	}
+	if _, err := j.Append(ctx, batch...); err != nil {
+		t.Fatal(err)
+	}
+	r, err := j.OpenReader("r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var end Position
+	for i := 1; i <= 80; i++ {
+		rec, ok, err := r.TryNext()
+		if err != nil || !ok || rec.Seq != uint64(i) {
+			t.Fatalf("record %d: %+v %v %v", i, rec, ok, err)
+		}
+		end = rec.End
+	}
+	if err := r.Commit(end); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(segPath(dir, end.Seg)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("segment %d was not deleted once passed (stat: %v)", end.Seg, err)
+	}
+	if _, ok, err := r.TryNext(); ok || err != nil {
+		t.Fatalf("after the deletion: ok=%v err=%v, want nothing yet", ok, err)
+	}
+	if _, err := j.Append(ctx, payload(81)); err != nil {
+		t.Fatal(err)
+	}
+	rec, ok, err := r.TryNext()
+	if err != nil || !ok || rec.Seq != 81 || !bytes.Equal(rec.Payload, payload(81)) {
+		t.Fatalf("next record: %+v %v %v", rec, ok, err)
+	}
+}

@@ -189,6 +189,15 @@ func (r *Reader) tryNext() (Record, bool, chan struct{}, error) {
 		}
 		v := r.j.pub.look(r.pos.Seg)
 		if !v.known {
+			// A segment this reader has read to its end is deleted once
+			// every cursor passed it, possibly before the reader moved on:
+			// the next record then starts the segment named by its seq.
+			if len(r.buf) == 0 && r.pos.Seq != r.pos.Seg {
+				if next := r.j.pub.look(r.pos.Seq); next.known {
+					r.pos.Seg, r.pos.Offset = r.pos.Seq, 0
+					continue
+				}
+			}
 			return Record{}, false, nil, fmt.Errorf("journal: reader %s: segment %d no longer exists", r.name, r.pos.Seg)
 		}
 		have := r.pos.Offset + int64(len(r.buf))
