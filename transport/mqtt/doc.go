@@ -47,6 +47,15 @@
 // KindConnection; the broker may or may not have it, so a retry can make a
 // duplicate, never a loss.
 //
+// The transport dials TCP and TLS brokers itself (honouring all_proxy and
+// no_proxy, as paho does) so that, on Linux, the connection acknowledges
+// what the broker sends at once (TCP_QUICKACK after every read). A broker
+// with Nagle's algorithm on — Mosquitto's default, set_tcp_nodelay false —
+// otherwise holds back each PUBACK until the previous one was ACKed, and the
+// client's delayed ACK turns every SendBatch of QoS 1 publishes into a
+// ~40 ms wait; with it, a batch of 100 takes about 1 ms on loopback.
+// WebSocket brokers go through paho's own dialer.
+//
 // Errors map to kinds: unreachable broker, lost connection →
 // KindConnection; no answer in time → KindTimeout; credentials, client id
 // or protocol refused → KindRejected (permanent); a message over

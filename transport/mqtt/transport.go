@@ -104,7 +104,8 @@ func (t *Transport) clientOptions() *paho.ClientOptions {
 		SetPingTimeout(min(t.cfg.KeepAlive, 10*time.Second)).
 		SetOrderMatters(true).
 		SetProtocolVersion(4).
-		SetConnectionLostHandler(nil)
+		SetConnectionLostHandler(nil).
+		SetCustomOpenConnectionFn(t.open)
 	if t.cfg.Timeout > 0 {
 		o.SetWriteTimeout(t.cfg.Timeout)
 	}

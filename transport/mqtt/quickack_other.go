@@ -1,0 +1,5 @@
+//go:build !linux
+
+package mqtt
+
+func (c *quickAckConn) quickAck() {}
