@@ -1,9 +1,11 @@
 package httpx
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/eventgate/eventgate"
@@ -60,13 +62,13 @@ func BenchmarkSendBatch(b *testing.B) {
 }
 
 // BenchmarkGatewayRoute measures sustained delivery through a Gateway: events
-// are logged in batches of 100 (one journal fsync each, SyncAlways) and the
-// clock stops when Flush reports every one accepted by the HTTP server.
+// are logged in batches of 100 (SyncNever) and the clock stops when Flush
+// reports every one accepted by the HTTP server.
 // batch is the route's batch size (1 = one POST per event, 100 = NDJSON
 // batches of up to 100).
 func BenchmarkGatewayRoute(b *testing.B) {
 	srv := serve(b, sink)
-	for _, batch := range []int{1, 100} {
+	for _, batch := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			tr, err := New(Config{URL: srv.URL})
 			if err != nil {
@@ -75,4 +77,45 @@ func BenchmarkGatewayRoute(b *testing.B) {
 			testutil.BenchLogRoute(b, tr, "http", batch, benchEvent)
 		})
 	}
+}
+
+// BenchmarkServerLimit is the server's own best rate for the same requests:
+// four goroutines (as a route's four workers) POST pre-encoded NDJSON bodies
+// of 100 events, in the transport's default format, through a bare
+// net/http client with keep-alive connections, and wait for each answer.
+// One op is one event.
+func BenchmarkServerLimit(b *testing.B) {
+	srv := serve(b, sink)
+	const size, workers = 100, 4
+	var body []byte
+	for i := range size {
+		body = appendEvent(body, FormatSeed, benchEvent(i), true)
+		body = append(body, '\n')
+	}
+	cl := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+	defer cl.CloseIdleConnections()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	per := b.N / size / workers
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range per {
+				resp, err := cl.Post(srv.URL, "application/x-ndjson", bytes.NewReader(body))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNoContent {
+					b.Errorf("status %d", resp.StatusCode)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	testutil.ReportRate(b, per*workers*size)
 }

@@ -64,8 +64,8 @@ func BenchmarkSendBatch(b *testing.B) {
 }
 
 // BenchmarkGatewayRoute measures sustained delivery through a Gateway: events
-// are logged in batches of 100 (one journal fsync each, SyncAlways) and the
-// clock stops when Flush reports every one delivered to Redis by the route.
+// are logged in batches of 100 (SyncNever) and the clock stops when Flush
+// reports every one delivered to Redis by the route.
 // batch is the route's batch size (1 = one XADD per event, 100 = pipelined
 // SendBatch of up to 100).
 func BenchmarkGatewayRoute(b *testing.B) {
