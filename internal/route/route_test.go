@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -105,5 +106,116 @@ func TestUndecodableRecordsAmidRuns(t *testing.T) {
 				t.Fatalf("key %s: %d delivered after %d", k, is[x], is[x-1])
 			}
 		}
+	}
+}
+
+// Keys move between workers when they go idle and spread by load while busy;
+// through all of it a key is never in two Send calls at once and its records
+// arrive in order, also when sends fail and are retried.
+func TestKeysMoveBetweenWorkersInOrder(t *testing.T) {
+	dir := t.TempDir()
+	j, _, err := journal.Open(dir, journal.Options{Sync: journal.SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	rd, err := j.OpenReader("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const keys = 12
+	var mu sync.Mutex
+	busy := map[string]bool{}
+	last := map[string]int{}
+	delivered, calls := 0, 0
+	r, err := Start(Config{
+		Name: "test", Journal: j, Reader: rd, DeadDir: t.TempDir(),
+		Decode: func(seq uint64, p []byte) (Item, error) {
+			var k string
+			var i int
+			if _, err := fmt.Sscanf(string(p), "%s %d", &k, &i); err != nil {
+				return Item{}, err
+			}
+			return Item{Key: k, Size: len(p), Value: [2]any{k, i}}, nil
+		},
+		Marshal:   func(v any) []byte { return []byte(fmt.Sprint(v)) },
+		Unmarshal: func(b []byte) (any, error) { return string(b), nil },
+		Send: func(ctx context.Context, vals []any) []error {
+			mu.Lock()
+			calls++
+			fail := calls%7 == 0 // every seventh call fails whole and is retried
+			var mine []string
+			for _, v := range vals {
+				k := v.([2]any)[0].(string)
+				if busy[k] && !slices.Contains(mine, k) {
+					mu.Unlock()
+					t.Errorf("key %s is in two Send calls at once", k)
+					return nil
+				}
+				busy[k] = true
+				mine = append(mine, k)
+			}
+			mu.Unlock()
+			time.Sleep(time.Duration(len(vals)*20) * time.Microsecond)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, k := range mine {
+				busy[k] = false
+			}
+			if fail {
+				errs := make([]error, len(vals))
+				for i := range errs {
+					errs[i] = errors.New("try again")
+				}
+				return errs
+			}
+			for _, v := range vals {
+				k, i := v.([2]any)[0].(string), v.([2]any)[1].(int)
+				if p, ok := last[k]; ok && i != p+1 {
+					t.Errorf("key %s: record %d delivered after %d", k, i, p)
+				}
+				last[k] = i
+				delivered++
+			}
+			return nil
+		},
+		Classify: func(error) (bool, string, time.Duration) { return false, "x", 0 },
+		Workers:  4, BatchMax: 8,
+		Retry: Retry{Initial: time.Millisecond, Max: 2 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	next := make([]int, keys)
+	total := 0
+	for wave := range 20 {
+		// Each wave makes a different subset of keys busy, then lets the
+		// route go idle so that their workers can change.
+		var batch [][]byte
+		for n := range 40 {
+			k := (wave*5 + n*(wave%3+1)) % keys
+			batch = append(batch, []byte(fmt.Sprintf("k%02d %d", k, next[k])))
+			next[k]++
+			total++
+		}
+		if _, err := j.Append(ctx, batch...); err != nil {
+			t.Fatal(err)
+		}
+		if wave%4 == 3 {
+			if err := r.Flush(ctx, j.NextSeq()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := r.Flush(ctx, j.NextSeq()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if delivered != total {
+		t.Fatalf("delivered %d of %d", delivered, total)
 	}
 }
