@@ -185,7 +185,7 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 		pending  atomic.Int64
 		done     = make(chan struct{})
 		mu       sync.Mutex
-		produced map[*kgo.Record]error // records the client failed
+		failedRecs map[*kgo.Record]error // records the client failed
 	)
 	pending.Store(int64(produce))
 	if produce == 0 {
@@ -194,10 +194,10 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 	promise := func(r *kgo.Record, err error) {
 		if err != nil {
 			mu.Lock()
-			if produced == nil {
-				produced = make(map[*kgo.Record]error)
+			if failedRecs == nil {
+				failedRecs = make(map[*kgo.Record]error)
 			}
-			produced[r] = err
+			failedRecs[r] = err
 			mu.Unlock()
 		}
 		if pending.Add(-1) == 0 {
@@ -220,12 +220,12 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(produced) > 0 { // every promise has run: done is closed
+	if len(failedRecs) > 0 { // every promise has run: done is closed
 		if errs == nil {
 			errs = make([]error, len(evs))
 		}
 		for i := range recs {
-			if err, failed := produced[&recs[i]]; failed {
+			if err, failed := failedRecs[&recs[i]]; failed {
 				errs[i] = err
 			}
 		}
