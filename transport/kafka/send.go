@@ -182,9 +182,9 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 		produce++
 	}
 	var (
-		pending  atomic.Int64
-		done     = make(chan struct{})
-		mu       sync.Mutex
+		pending    atomic.Int64
+		done       = make(chan struct{})
+		mu         sync.Mutex
 		failedRecs map[*kgo.Record]error // records the client failed
 	)
 	pending.Store(int64(produce))
