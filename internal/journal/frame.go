@@ -20,17 +20,20 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // ErrCorrupt is matched by errors that report a frame that failed its checks.
 var ErrCorrupt = errors.New("journal: corrupt record")
 
-func frameCRC(payloadCRC uint32, seq uint64) uint32 {
-	var s [8]byte
-	binary.LittleEndian.PutUint64(s[:], seq)
-	return crc32.Update(payloadCRC, castagnoli, s[:])
+// frameCRC is the frame checksum: CRC-32C over the payload, then the frame's
+// little-endian seq bytes (seqBytes, taken from the frame itself so that
+// nothing is allocated).
+func frameCRC(payloadCRC uint32, seqBytes []byte) uint32 {
+	return crc32.Update(payloadCRC, castagnoli, seqBytes)
 }
 
 // appendFrame appends the frame of payload (whose CRC-32C is pcrc) at seq.
 func appendFrame(dst []byte, seq uint64, payload []byte, pcrc uint32) []byte {
+	start := len(dst)
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(payload)))
-	dst = binary.LittleEndian.AppendUint32(dst, frameCRC(pcrc, seq))
+	dst = binary.LittleEndian.AppendUint32(dst, 0) // the checksum, once seq is in place
 	dst = binary.LittleEndian.AppendUint64(dst, seq)
+	binary.LittleEndian.PutUint32(dst[start+4:], frameCRC(pcrc, dst[start+8:start+16]))
 	return append(dst, payload...)
 }
 
@@ -51,7 +54,7 @@ func parseFrame(b []byte, wantSeq uint64, maxRecord int) (payload []byte, size i
 	}
 	seq := binary.LittleEndian.Uint64(b[8:16])
 	payload = b[headerSize:size:size]
-	if got, want := frameCRC(crc32.Checksum(payload, castagnoli), seq), binary.LittleEndian.Uint32(b[4:8]); got != want {
+	if got, want := frameCRC(crc32.Checksum(payload, castagnoli), b[8:16]), binary.LittleEndian.Uint32(b[4:8]); got != want {
 		return nil, 0, 0, fmt.Errorf("%w: checksum mismatch at seq %d", ErrCorrupt, wantSeq)
 	}
 	if seq != wantSeq {

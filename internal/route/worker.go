@@ -14,6 +14,7 @@ func (r *Route) work(q chan []Item) {
 	defer r.wg.Done()
 	batch := make([]Item, 0, r.cfg.BatchMax)
 	vals := make([]any, 0, r.cfg.BatchMax)
+	acked := make([]Item, 0, r.cfg.BatchMax)
 	var linger *time.Timer
 	if r.cfg.Linger > 0 && r.cfg.BatchMax > 1 {
 		linger = time.NewTimer(time.Hour)
@@ -90,7 +91,7 @@ func (r *Route) work(q chan []Item) {
 		if r.ctx.Err() != nil {
 			return
 		}
-		if !r.deliver(batch, vals) {
+		if !r.deliver(batch, vals, acked) {
 			return
 		}
 		clear(batch)
@@ -100,14 +101,9 @@ func (r *Route) work(q chan []Item) {
 // deliver sends batch until every item is delivered or dead-lettered. It
 // returns false when the route is stopping; unsettled items then stay in the
 // journal for the next start.
-func (r *Route) deliver(batch []Item, vals []any) bool {
-	bo := &backoff.ExponentialBackOff{
-		InitialInterval:     r.cfg.Retry.Initial,
-		RandomizationFactor: r.cfg.Retry.Jitter,
-		Multiplier:          r.cfg.Retry.Multiplier,
-		MaxInterval:         r.cfg.Retry.Max,
-	}
-	bo.Reset()
+// vals and acked are the worker's buffers, reused from call to call.
+func (r *Route) deliver(batch []Item, vals []any, acked []Item) bool {
+	var bo *backoff.ExponentialBackOff // made at the first retry
 	first := time.Now()
 	attempts := 0
 	pending := batch
@@ -126,7 +122,7 @@ func (r *Route) deliver(batch []Item, vals []any) bool {
 		var retry []Item
 		var wait time.Duration
 		var lastErr error
-		acked := make([]Item, 0, len(pending))
+		acked = acked[:0]
 		for i, it := range pending {
 			var err error
 			if errs != nil {
@@ -150,6 +146,7 @@ func (r *Route) deliver(batch []Item, vals []any) bool {
 		if len(acked) > 0 {
 			r.delivered.Add(uint64(len(acked)))
 			r.ack(acked...)
+			clear(acked) // keep no event alive past its delivery
 		}
 		if len(retry) == 0 {
 			return true
@@ -165,6 +162,15 @@ func (r *Route) deliver(batch []Item, vals []any) bool {
 				}
 			}
 			return true
+		}
+		if bo == nil {
+			bo = &backoff.ExponentialBackOff{
+				InitialInterval:     r.cfg.Retry.Initial,
+				RandomizationFactor: r.cfg.Retry.Jitter,
+				Multiplier:          r.cfg.Retry.Multiplier,
+				MaxInterval:         r.cfg.Retry.Max,
+			}
+			bo.Reset()
 		}
 		wait = max(wait, bo.NextBackOff())
 		t := time.NewTimer(wait)
