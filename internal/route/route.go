@@ -30,6 +30,7 @@ type Route struct {
 	owner    map[string]keyLoad // keys with unsettled items, and their worker
 	load     []int              // unsettled items per worker
 	changed  chan struct{}      // closed when the low-water mark moves or room frees
+	watched  bool               // someone took changed since it was made
 	stopped  bool
 	readErr  error
 	lastErr  string
@@ -77,10 +78,22 @@ func Start(cfg Config) (*Route, error) {
 // Name returns the route's name.
 func (r *Route) Name() string { return r.cfg.Name }
 
-// signal wakes everyone waiting on r.changed. r.mu must be held.
+// signal wakes everyone waiting on r.changed. r.mu must be held. Only a
+// channel someone took (see watch) is replaced, so progress that nobody
+// waits for costs nothing.
 func (r *Route) signal() {
+	if !r.watched {
+		return
+	}
 	close(r.changed)
 	r.changed = make(chan struct{})
+	r.watched = false
+}
+
+// watch returns the channel the next signal closes. r.mu must be held.
+func (r *Route) watch() chan struct{} {
+	r.watched = true
+	return r.changed
 }
 
 // dispatchRun bounds the records dispatch reads, decodes and hands out at
@@ -258,7 +271,7 @@ func (r *Route) waitRoom() (n int, size int64, ok bool) {
 	for {
 		r.mu.Lock()
 		inN, inSize := r.tr.inflight()
-		ch := r.changed
+		ch := r.watch()
 		r.mu.Unlock()
 		if inN < r.cfg.WindowEvents && inSize < r.cfg.WindowBytes {
 			return r.cfg.WindowEvents - inN, r.cfg.WindowBytes - inSize, true
@@ -380,7 +393,7 @@ func (r *Route) Full() bool { return r.full.Load() }
 func (r *Route) Changed() <-chan struct{} {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.changed
+	return r.watch()
 }
 
 // Flush waits until every record before seq has been delivered or
@@ -388,7 +401,7 @@ func (r *Route) Changed() <-chan struct{} {
 func (r *Route) Flush(ctx context.Context, seq uint64) error {
 	for {
 		r.mu.Lock()
-		low, ch, stopped, rerr := r.tr.low, r.changed, r.stopped, r.readErr
+		low, ch, stopped, rerr := r.tr.low, r.watch(), r.stopped, r.readErr
 		r.mu.Unlock()
 		if low.Seq >= seq {
 			return nil
