@@ -122,7 +122,7 @@ func Open(dir string, opts ...Option) (*Gateway, error) {
 	}
 	readers := make([]*journal.Reader, len(cfg.routes))
 	for i, rs := range cfg.routes {
-		if readers[i], err = j.OpenReader("route." + rs.name); err != nil {
+		if readers[i], err = j.OpenReader(routeReaderPrefix + rs.name); err != nil {
 			_ = j.Close()
 			return nil, fmt.Errorf("eventgate: %w", err)
 		}
@@ -153,6 +153,7 @@ func Open(dir string, opts ...Option) (*Gateway, error) {
 		}
 		g.routes = append(g.routes, &gwRoute{name: rs.name, t: rs.t, r: r})
 	}
+	g.warnDetached()
 	return g, nil
 }
 

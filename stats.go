@@ -12,6 +12,9 @@ type Stats struct {
 	SessionLines  uint64                // session-file lines written since Open
 	SessionsError string                // why the session projector stopped, if it did
 	Routes        map[string]RouteStats // by route name
+	// DetachedRoutes are routes no longer configured whose saved position
+	// still holds back the journal; see Gateway.DetachedRoutes.
+	DetachedRoutes []string
 }
 
 // RouteStats is a snapshot of one route.
@@ -73,6 +76,7 @@ func (g *Gateway) Stats() Stats {
 	if err := g.proj.Err(); err != nil {
 		s.SessionsError = err.Error()
 	}
+	s.DetachedRoutes = g.DetachedRoutes()
 	for _, r := range g.routes {
 		s.Routes[r.name] = routeStats(r)
 	}

@@ -81,7 +81,8 @@ func (j *Journal) OpenReader(name string) (*Reader, error) {
 }
 
 // RemoveReader deletes the saved cursor of a reader that is not open, so
-// that it no longer holds back segment deletion.
+// that it no longer holds back segment deletion, and deletes at once the
+// segments every remaining cursor has passed.
 func (j *Journal) RemoveReader(name string) error {
 	if err := os.Remove(cursorPath(j.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("journal: remove reader %s: %w", name, err)
@@ -89,7 +90,17 @@ func (j *Journal) RemoveReader(name string) error {
 	j.pub.mu.Lock()
 	delete(j.pub.cursors, name)
 	j.pub.mu.Unlock()
+	j.trim()
 	return nil
+}
+
+// ReaderSeq returns the next seq the saved cursor of reader name is at, and
+// whether it has one.
+func (j *Journal) ReaderSeq(name string) (uint64, bool) {
+	j.pub.mu.Lock()
+	defer j.pub.mu.Unlock()
+	seq, ok := j.pub.cursors[name]
+	return seq, ok
 }
 
 // Readers returns the names of the readers that have a saved cursor.
@@ -277,12 +288,17 @@ func (r *Reader) Commit(p Position) error {
 	r.j.pub.mu.Lock()
 	r.j.pub.cursors[r.name] = p.Seq
 	r.j.pub.mu.Unlock()
-	for _, s := range r.j.pub.deletable() {
-		if err := os.Remove(segPath(r.j.dir, s)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			r.j.opts.Logger.Warn("journal: delete segment", "segment", s, "err", err)
+	r.j.trim()
+	return nil
+}
+
+// trim deletes the segments every saved cursor has passed.
+func (j *Journal) trim() {
+	for _, s := range j.pub.deletable() {
+		if err := os.Remove(segPath(j.dir, s)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			j.opts.Logger.Warn("journal: delete segment", "segment", s, "err", err)
 		}
 	}
-	return nil
 }
 
 // Committed returns the last committed position.
