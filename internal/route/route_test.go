@@ -13,16 +13,22 @@ import (
 	"github.com/eventgate/eventgate/internal/journal"
 )
 
+// openJournal opens a journal in a temporary directory, closed at cleanup.
+func openJournal(t *testing.T) *journal.Journal {
+	t.Helper()
+	j, _, err := journal.Open(t.TempDir(), journal.Options{Sync: journal.SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = j.Close() })
+	return j
+}
+
 // A record that does not decode, in the middle of the runs dispatch reads,
 // is dead-lettered alone: every other record is delivered once, in order per
 // key, and the route catches up to the end of the journal.
 func TestUndecodableRecordsAmidRuns(t *testing.T) {
-	dir := t.TempDir()
-	j, _, err := journal.Open(dir, journal.Options{Sync: journal.SyncNever})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
+	j := openJournal(t)
 	const n = 2000
 	payloads := make([][]byte, n)
 	for i := range payloads {
@@ -113,12 +119,7 @@ func TestUndecodableRecordsAmidRuns(t *testing.T) {
 // through all of it a key is never in two Send calls at once and its records
 // arrive in order, also when sends fail and are retried.
 func TestKeysMoveBetweenWorkersInOrder(t *testing.T) {
-	dir := t.TempDir()
-	j, _, err := journal.Open(dir, journal.Options{Sync: journal.SyncNever})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
+	j := openJournal(t)
 	rd, err := j.OpenReader("test")
 	if err != nil {
 		t.Fatal(err)
