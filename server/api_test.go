@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -464,5 +465,46 @@ func TestMetrics(t *testing.T) {
 	}
 	if code, _, _ = e.do("GET", "/v1/routes/nope/dead-letters", adminToken, "", nil); code != 404 {
 		t.Errorf("unknown route: %d", code)
+	}
+}
+
+// A route taken out of the configuration is reported as detached by
+// /v1/routes and /metrics.
+func TestDetachedRouteReported(t *testing.T) {
+	dir := t.TempDir()
+	old, err := eventgate.Open(dir, eventgate.WithTransport("old", transport.NewNull()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Log(t.Context(), &eventgate.Event{SessionID: "d", Data: []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	gw, err := eventgate.Open(dir, eventgate.WithTransport("new", transport.NewNull()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close(context.Background())
+	srv, err := New(gw, Options{NoAuth: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.HTTPServer("127.0.0.1:0").Handler)
+	defer ts.Close()
+	for path, want := range map[string]string{
+		"/v1/routes": `"detached":["old"]`,
+		"/metrics":   `eventgate_route_detached{route="old"} 1`,
+	} {
+		resp, err := ts.Client().Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %s:\n%s", path, want, b)
+		}
 	}
 }

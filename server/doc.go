@@ -12,7 +12,7 @@
 //	GET    /v1/sessions/{id}/stream         [read]   Server-Sent Events: replay from after_seq (or
 //	                                                 Last-Event-ID), then live; ?speed= paces the replay
 //	DELETE /v1/sessions/{id}                [admin]
-//	GET    /v1/routes                       [read]   delivery figures per route
+//	GET    /v1/routes                       [read]   delivery figures per route, and the detached routes
 //	GET    /v1/routes/{route}/dead-letters  [admin]
 //	POST   /v1/routes/{route}/redrive       [admin]
 //	GET    /healthz, /readyz                         liveness; readiness (503 while shutting down)

@@ -83,7 +83,7 @@ func (m *metrics) observeIngest(shape string, code, accepted, rejected int, n in
 type gatewayCollector struct {
 	gw *eventgate.Gateway
 
-	logged, nextSeq, journalBytes, sessionLines, sessionsFailing *prometheus.Desc
+	logged, nextSeq, journalBytes, sessionLines, sessionsFailing, detached *prometheus.Desc
 
 	delivered, failed, retries, deadLettered, dropped, deadLetters,
 	backlogEvents, backlogBytes, inFlight, lag, backlogFull, breaker *prometheus.Desc
@@ -100,6 +100,7 @@ func newGatewayCollector(gw *eventgate.Gateway) *gatewayCollector {
 		journalBytes:    d("eventgate_journal_bytes", "Journal bytes not yet settled by every reader."),
 		sessionLines:    d("eventgate_session_lines_total", "Session-file lines written since the process started."),
 		sessionsFailing: d("eventgate_session_files_failing", "1 when the session-file projection has stopped on an error."),
+		detached:        d("eventgate_route_detached", "1 for a route no longer configured whose saved position holds back the journal (eventgate routes forget).", "route"),
 		delivered:       d("eventgate_route_delivered_total", "Events the route's transport acknowledged.", "route"),
 		failed:          d("eventgate_route_failed_attempts_total", "Delivery attempts that failed.", "route"),
 		retries:         d("eventgate_route_retries_total", "Redeliveries after a backoff wait.", "route"),
@@ -116,7 +117,7 @@ func newGatewayCollector(gw *eventgate.Gateway) *gatewayCollector {
 }
 
 func (c *gatewayCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.logged, c.nextSeq, c.journalBytes, c.sessionLines, c.sessionsFailing,
+	for _, d := range []*prometheus.Desc{c.logged, c.nextSeq, c.journalBytes, c.sessionLines, c.sessionsFailing, c.detached,
 		c.delivered, c.failed, c.retries, c.deadLettered, c.dropped, c.deadLetters, c.backlogEvents,
 		c.backlogBytes, c.inFlight, c.lag, c.backlogFull, c.breaker} {
 		ch <- d
@@ -133,6 +134,9 @@ func (c *gatewayCollector) Collect(ch chan<- prometheus.Metric) {
 	mc(c.journalBytes, prometheus.GaugeValue, float64(st.JournalBytes))
 	mc(c.sessionLines, prometheus.CounterValue, float64(st.SessionLines))
 	mc(c.sessionsFailing, prometheus.GaugeValue, b2f(st.SessionsError != ""))
+	for _, name := range st.DetachedRoutes {
+		mc(c.detached, prometheus.GaugeValue, 1, name)
+	}
 	for name, r := range st.Routes {
 		mc(c.delivered, prometheus.CounterValue, float64(r.Delivered), name)
 		mc(c.failed, prometheus.CounterValue, float64(r.FailedAttempts), name)

@@ -50,7 +50,11 @@ func RouteInfos(gw *eventgate.Gateway) []RouteInfo {
 }
 
 func (s *Server) handleRoutes(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"routes": RouteInfos(s.gw)})
+	detached := s.gw.DetachedRoutes()
+	if detached == nil {
+		detached = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"routes": RouteInfos(s.gw), "detached": detached})
 }
 
 func (s *Server) routeName(w http.ResponseWriter, r *http.Request) (string, bool) {
