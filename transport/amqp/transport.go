@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/configurl"
 )
 
 // closeGrace bounds the graceful connection close in Close.
@@ -73,19 +74,7 @@ func New(cfg Config) (*Transport, error) {
 
 // Open parses rawURL (see ParseURL), makes the Transport and connects it.
 func Open(ctx context.Context, rawURL string) (*Transport, error) {
-	cfg, err := ParseURL(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	t, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.Connect(ctx); err != nil {
-		_ = t.Close()
-		return nil, err
-	}
-	return t, nil
+	return configurl.Open(ctx, rawURL, DefaultName, ParseURL, New)
 }
 
 // Name returns Config.Name (default "amqp").

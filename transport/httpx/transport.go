@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/configurl"
 )
 
 // drainLimit bounds how much of a response body is read and discarded so its
@@ -90,19 +91,7 @@ func New(cfg Config) (*Transport, error) {
 // Open parses rawURL (see ParseURL), creates the Transport and connects it.
 // On error nothing is left open.
 func Open(ctx context.Context, rawURL string) (*Transport, error) {
-	cfg, err := ParseURL(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	t, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.Connect(ctx); err != nil {
-		_ = t.Close()
-		return nil, err
-	}
-	return t, nil
+	return configurl.Open(ctx, rawURL, DefaultName, ParseURL, New)
 }
 
 // Name returns Config.Name (default "http").

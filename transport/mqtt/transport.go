@@ -12,6 +12,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/configurl"
 )
 
 // disconnectQuiesce is how long Close lets paho finish sending before the
@@ -68,19 +69,7 @@ func New(cfg Config) (*Transport, error) {
 
 // Open parses rawURL (see ParseURL), creates the Transport and connects it.
 func Open(ctx context.Context, rawURL string) (*Transport, error) {
-	cfg, err := ParseURL(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	t, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.Connect(ctx); err != nil {
-		_ = t.Close()
-		return nil, err
-	}
-	return t, nil
+	return configurl.Open(ctx, rawURL, DefaultName, ParseURL, New)
 }
 
 // Name returns Config.Name (default "mqtt").

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/eventgate/eventgate"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/configurl"
 )
 
 // Transport appends events to a Redis stream with XADD. It is safe for
@@ -41,19 +43,7 @@ func New(cfg Config) (*Transport, error) {
 // Open parses rawURL (see ParseURL), creates the Transport and connects it.
 // On error nothing is left open.
 func Open(ctx context.Context, rawURL string) (*Transport, error) {
-	cfg, err := ParseURL(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	t, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.Connect(ctx); err != nil {
-		_ = t.Close()
-		return nil, err
-	}
-	return t, nil
+	return configurl.Open(ctx, rawURL, DefaultName, ParseURL, New)
 }
 
 // Name returns Config.Name (default "redis").
