@@ -140,6 +140,36 @@ func CheckArrived(tb testing.TB, got []*eventgate.Event, want [][]*eventgate.Eve
 	return dups
 }
 
+// RequireArrived fails the test at once (Fatalf) unless every event of want,
+// one slice per session, arrived in got, each session's events first
+// arriving in the order of want. Other events in got are ignored. It logs
+// the counts.
+func RequireArrived(tb testing.TB, got []*eventgate.Event, want [][]*eventgate.Event) {
+	tb.Helper()
+	pos := map[string]int{}
+	for i, ev := range got {
+		if _, ok := pos[ev.ID]; !ok {
+			pos[ev.ID] = i
+		}
+	}
+	total := 0
+	for _, evs := range want {
+		last := -1
+		for i, ev := range evs {
+			total++
+			p, ok := pos[ev.ID]
+			if !ok {
+				tb.Fatalf("session %s event %d (%s) never arrived (%d received)", ev.SessionID, i, ev.ID, len(got))
+			}
+			if p < last {
+				tb.Fatalf("session %s out of order at event %d", ev.SessionID, i)
+			}
+			last = p
+		}
+	}
+	tb.Logf("%d events arrived (%d received, %d re-deliveries)", total, len(got), len(got)-len(pos))
+}
+
 // CheckExactlyOnce fails the test at once (Fatalf) unless got holds each
 // event of want exactly once, and nothing else, with each session's events
 // in want's order.

@@ -58,32 +58,6 @@ func sessionEvents(n, perSession int) [][]*eventgate.Event {
 	return want
 }
 
-func checkArrived(t *testing.T, got []*eventgate.Event, want [][]*eventgate.Event) {
-	t.Helper()
-	pos := map[string]int{}
-	for i, ev := range got {
-		if _, ok := pos[ev.ID]; !ok {
-			pos[ev.ID] = i
-		}
-	}
-	total := 0
-	for _, evs := range want {
-		last := -1
-		for i, ev := range evs {
-			total++
-			p, ok := pos[ev.ID]
-			if !ok {
-				t.Fatalf("session %s event %d (%s) never arrived (%d stored)", ev.SessionID, i, ev.ID, len(got))
-			}
-			if p < last {
-				t.Fatalf("session %s out of order at event %d", ev.SessionID, i)
-			}
-			last = p
-		}
-	}
-	t.Logf("%d events arrived (%d stored, %d re-deliveries)", total, len(got), len(got)-len(pos))
-}
-
 func TestOutageDirect(t *testing.T) {
 	for _, batch := range []bool{false, true} {
 		t.Run(fmt.Sprintf("batch=%v", batch), func(t *testing.T) {
@@ -144,7 +118,7 @@ func TestOutageDirect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkArrived(t, got, want)
+			testutil.RequireArrived(t, got, want)
 		})
 	}
 }
@@ -161,7 +135,7 @@ func TestGatewayRouteSurvivesOutage(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				checkArrived(t, got, want)
+				testutil.RequireArrived(t, got, want)
 			})
 		})
 	}

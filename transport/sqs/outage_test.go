@@ -56,31 +56,6 @@ func sessionEvents(n, perSession int) [][]*eventgate.Event {
 
 // checkArrived fails unless every event of want is in got and each session's
 // events first occur in got in the order they were sent.
-func checkArrived(t *testing.T, got []*eventgate.Event, want [][]*eventgate.Event) {
-	t.Helper()
-	pos := map[string]int{}
-	for i, ev := range got {
-		if _, ok := pos[ev.ID]; !ok {
-			pos[ev.ID] = i
-		}
-	}
-	total := 0
-	for _, evs := range want {
-		last := -1
-		for i, ev := range evs {
-			total++
-			p, ok := pos[ev.ID]
-			if !ok {
-				t.Fatalf("session %s event %d (%s) never arrived (%d received)", ev.SessionID, i, ev.ID, len(got))
-			}
-			if p < last {
-				t.Fatalf("session %s out of order at event %d", ev.SessionID, i)
-			}
-			last = p
-		}
-	}
-	t.Logf("%d events arrived (%d messages read, %d re-deliveries)", total, len(got), len(got)-len(pos))
-}
 
 // TestOutageDirect sends through transport.Retry while the server fails in
 // each way of outageFaults and recovers: every Send eventually succeeds and
@@ -145,7 +120,7 @@ func TestOutageDirect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkArrived(t, got, want)
+			testutil.RequireArrived(t, got, want)
 		})
 	}
 }
@@ -166,7 +141,7 @@ func TestGatewayRouteSurvivesOutage(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				checkArrived(t, got, want)
+				testutil.RequireArrived(t, got, want)
 			})
 		})
 	}
