@@ -19,7 +19,10 @@ func AppendRFC3339Nano(dst []byte, unixNanos int64) []byte {
 	if nsec < 0 {
 		sec, nsec = sec-1, nsec+1e9
 	}
-	return appendSecNsec(dst, sec, nsec, unixNanos)
+	if sec < 0 || sec >= maxFast {
+		return time.Unix(0, unixNanos).UTC().AppendFormat(dst, time.RFC3339Nano)
+	}
+	return appendFast(dst, sec, nsec)
 }
 
 // AppendTime appends t in UTC as time.RFC3339Nano does.
@@ -28,13 +31,11 @@ func AppendTime(dst []byte, t time.Time) []byte {
 	if sec < 0 || sec >= maxFast {
 		return t.UTC().AppendFormat(dst, time.RFC3339Nano)
 	}
-	return appendSecNsec(dst, sec, int64(t.Nanosecond()), 0)
+	return appendFast(dst, sec, int64(t.Nanosecond()))
 }
 
-func appendSecNsec(dst []byte, sec, nsec, unixNanos int64) []byte {
-	if sec < 0 || sec >= maxFast {
-		return time.Unix(0, unixNanos).UTC().AppendFormat(dst, time.RFC3339Nano)
-	}
+// appendFast formats sec (in [0, maxFast)) and nsec (in [0, 1e9)).
+func appendFast(dst []byte, sec, nsec int64) []byte {
 	days := sec / 86400
 	rem := sec % 86400
 	y, m, d := civil(days)

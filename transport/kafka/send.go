@@ -161,8 +161,7 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 	}
 	buf := make([]byte, 0, space)
 	hdrs := make([]kgo.RecordHeader, 0, nh)
-	var errs []error // encoding failures, by index
-	ok := make([]bool, len(evs))
+	var errs []error // encoding failures, by index; nil when there are none
 	produce := 0
 	for i, ev := range evs {
 		var err error
@@ -178,7 +177,6 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 			errs[i] = err
 			continue
 		}
-		ok[i] = true
 		produce++
 	}
 	var (
@@ -205,7 +203,7 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 		}
 	}
 	for i := range recs {
-		if ok[i] {
+		if errs == nil || errs[i] == nil {
 			cl.Produce(ctx, &recs[i], promise)
 		}
 	}

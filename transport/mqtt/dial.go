@@ -12,10 +12,10 @@ import (
 	"golang.org/x/net/proxy"
 )
 
-// open dials the broker for paho. Over TCP (plain or TLS) the connection
+// dialBroker dials the broker for paho. Over TCP (plain or TLS) the connection
 // acknowledges what it receives at once (see quickAckConn); WebSocket
 // brokers go through paho's own dialer.
-func (t *Transport) open(uri *url.URL, o paho.ClientOptions) (net.Conn, error) {
+func dialBroker(uri *url.URL, o paho.ClientOptions) (net.Conn, error) {
 	switch uri.Scheme {
 	case "ws", "wss":
 		u := *uri

@@ -31,8 +31,7 @@ func TestOpenDialsTCPAndTLS(t *testing.T) {
 				o.TLSConfig = tc.srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
 			}
 			u, _ := url.Parse(tc.scheme + "://" + strings.TrimPrefix(strings.TrimPrefix(tc.srv.URL, "https://"), "http://"))
-			tr := &Transport{}
-			c, err := tr.open(u, *o)
+			c, err := dialBroker(u, *o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +59,7 @@ func TestOpenDialsTCPAndTLS(t *testing.T) {
 	o.TLSConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
 	o.TLSConfig.ServerName = "broker.example"
 	u, _ := url.Parse("ssl://" + strings.TrimPrefix(srv.URL, "https://"))
-	if c, err := (&Transport{}).open(u, *o); err == nil {
+	if c, err := dialBroker(u, *o); err == nil {
 		c.Close()
 		t.Fatal("a certificate for another name was accepted")
 	}

@@ -94,7 +94,7 @@ func (t *Transport) clientOptions() *paho.ClientOptions {
 		SetOrderMatters(true).
 		SetProtocolVersion(4).
 		SetConnectionLostHandler(nil).
-		SetCustomOpenConnectionFn(t.open)
+		SetCustomOpenConnectionFn(dialBroker)
 	if t.cfg.Timeout > 0 {
 		o.SetWriteTimeout(t.cfg.Timeout)
 	}
