@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eventgate/eventgate/internal/catalog"
 	"github.com/eventgate/eventgate/internal/journal"
 	"github.com/eventgate/eventgate/internal/route"
 	"github.com/eventgate/eventgate/internal/sessions"
@@ -29,6 +30,7 @@ type Gateway struct {
 	j    *journal.Journal
 	proj *sessions.Projector
 	st   *sessions.Store
+	cat  *catalog.Catalog
 	rec  journal.Recovery
 
 	routes []*gwRoute
@@ -109,31 +111,37 @@ func Open(dir string, opts ...Option) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eventgate: %w", err)
 	}
-	g := &Gateway{dir: dir, cfg: cfg, j: j, rec: rec, closing: make(chan struct{}),
-		st: sessions.NewStore(dir, ValidateSessionID)}
+	cat, err := openCatalog(context.Background(), dir, &cfg)
+	if err != nil {
+		_ = j.Close()
+		return nil, err
+	}
+	g := &Gateway{dir: dir, cfg: cfg, j: j, rec: rec, cat: cat, closing: make(chan struct{}),
+		st: sessions.NewStore(dir, ValidateSessionID, cat)}
 	g.bufPool.New = func() any { b := make([]byte, 0, 1024); return &b }
 
 	// Open every reader before anything commits, so no segment a reader
 	// needs is deleted.
 	pr, err := j.OpenReader("sessions")
 	if err != nil {
-		_ = j.Close()
+		g.closeStores()
 		return nil, fmt.Errorf("eventgate: %w", err)
 	}
 	readers := make([]*journal.Reader, len(cfg.routes))
 	for i, rs := range cfg.routes {
 		if readers[i], err = j.OpenReader(routeReaderPrefix + rs.name); err != nil {
-			_ = j.Close()
+			g.closeStores()
 			return nil, fmt.Errorf("eventgate: %w", err)
 		}
 	}
 	g.proj, err = sessions.Start(sessions.Config{
-		Dir: dir, Journal: j, Reader: pr, MaxFileSize: cfg.sessionFileSize,
-		FsyncFiles: cfg.sync.mode != SyncNever.mode, Logger: cfg.logger,
+		Dir: dir, Journal: j, Reader: pr, Catalog: cat, MaxFileSize: cfg.sessionFileSize,
+		FsyncFiles: cfg.sync.mode != SyncNever.mode, MaxOpen: cfg.maxOpenFiles,
+		Retention: cfg.retention, Logger: cfg.logger,
 	})
 	if err != nil {
-		_ = j.Close()
-		return nil, err
+		g.closeStores()
+		return nil, fmt.Errorf("eventgate: %w", err)
 	}
 	for i, rs := range cfg.routes {
 		rc := route.Config{
@@ -148,7 +156,7 @@ func Open(dir string, opts ...Option) (*Gateway, error) {
 		r, err := route.Start(rc)
 		if err != nil {
 			g.stopAll()
-			_ = j.Close()
+			g.closeStores()
 			return nil, fmt.Errorf("eventgate: route %s: %w", rs.name, err)
 		}
 		g.routes = append(g.routes, &gwRoute{name: rs.name, t: rs.t, r: r})
@@ -213,6 +221,27 @@ func (g *Gateway) Close(ctx context.Context) error {
 	for _, r := range g.routes {
 		if err := r.t.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("eventgate: close transport %s: %w", r.name, err))
+		}
+	}
+	if err := g.closeStores(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// closeStores closes the catalog and the journal, after the projector has
+// stopped. A catalog the projector found damaged is removed, so that the
+// next Open rebuilds it.
+func (g *Gateway) closeStores() error {
+	var errs []error
+	if g.cat != nil {
+		if err := g.cat.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("eventgate: close session catalog: %w", err))
+		}
+		if g.cat.Broken() {
+			if err := catalog.Remove(g.cat.Path()); err != nil {
+				errs = append(errs, fmt.Errorf("eventgate: remove damaged session catalog: %w", err))
+			}
 		}
 	}
 	if err := g.j.Close(); err != nil {

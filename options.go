@@ -3,6 +3,8 @@ package eventgate
 import (
 	"log/slog"
 	"time"
+
+	"github.com/eventgate/eventgate/internal/sessions"
 )
 
 // SyncPolicy says when Log's records are forced to stable storage.
@@ -50,6 +52,9 @@ type config struct {
 	segmentSize     int64
 	sessionFileSize int64
 	validateData    bool
+	retention       sessions.Retention
+	maxOpenFiles    int
+	rebuildProgress func(done, total int)
 }
 
 func defaultConfig() config {
@@ -104,3 +109,27 @@ func WithSessionFileSize(n int64) Option { return func(c *config) { c.sessionFil
 // WithDataValidation sets whether Log checks that Data is valid JSON.
 // Default true; turn it off only when producers are trusted to send JSON.
 func WithDataValidation(on bool) Option { return func(c *config) { c.validateData = on } }
+
+// WithRetention deletes whole sessions in the background, least recently
+// active first: those whose last event is older than maxAge, then, while the
+// session files together exceed maxBytes, the least recently active ones.
+// Zero disables either bound. Sessions receiving events are never deleted.
+// The journal's own retention is unaffected: delivery never depends on
+// session files.
+func WithRetention(maxAge time.Duration, maxBytes int64) Option {
+	return func(c *config) { c.retention.MaxAge, c.retention.MaxBytes = maxAge, maxBytes }
+}
+
+// WithMaxOpenSessionFiles bounds the session files the projector keeps open.
+// The default is three quarters of the process's open-file limit
+// (RLIMIT_NOFILE) above 1024 descriptors kept for everything else, at least
+// 64; past the bound the least recently written file is closed (closing
+// never syncs: durability comes from the projector's commit).
+func WithMaxOpenSessionFiles(n int) Option { return func(c *config) { c.maxOpenFiles = n } }
+
+// WithCatalogRebuildProgress is called while Open rebuilds the session
+// catalog from the session files (when it is missing or damaged), with the
+// sessions read so far and their total.
+func WithCatalogRebuildProgress(fn func(done, total int)) Option {
+	return func(c *config) { c.rebuildProgress = fn }
+}

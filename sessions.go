@@ -20,6 +20,9 @@ type SessionInfo struct {
 	Last  time.Time `json:"last"`
 	Count int       `json:"count"`
 	Bytes int64     `json:"bytes"`
+	// Types are the event types the session holds, sorted; filled by
+	// Session, and by ListSessions when asked.
+	Types []string `json:"types,omitempty"`
 }
 
 // StoredEvent is an event as its session file holds it, with its journal seq.
@@ -38,17 +41,16 @@ type EventFilter struct {
 }
 
 // Sessions lists every session with its first and last event time and event
-// count, newest first.
+// count, newest activity first. With many sessions, page with ListSessions.
 func (g *Gateway) Sessions(ctx context.Context) ([]SessionInfo, error) {
-	infos, err := g.st.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]SessionInfo, len(infos))
-	for i, in := range infos {
-		out[i] = SessionInfo(in)
-	}
-	return out, nil
+	return allSessions(ctx, g.st)
+}
+
+// ListSessions returns one page of the sessions that match q, newest
+// activity first. It is served by the session catalog, so its cost does not
+// grow with the sessions stored.
+func (g *Gateway) ListSessions(ctx context.Context, q SessionQuery) (SessionPage, error) {
+	return listSessions(ctx, g.st, q)
 }
 
 // Session summarizes one session; the error matches ErrNoSession when it has
@@ -61,14 +63,18 @@ func (g *Gateway) Session(id string) (SessionInfo, error) {
 	if !ok {
 		return SessionInfo{}, fmt.Errorf("%w: %s", ErrNoSession, quoteForError(id))
 	}
-	return SessionInfo(in), nil
+	return sessionInfo(in), nil
 }
 
 // Events returns session id's events that match f, in order. Events logged
 // but not yet written to the session file (see Flush) are not included.
 func (g *Gateway) Events(ctx context.Context, id string, f EventFilter) ([]StoredEvent, error) {
+	return scanEvents(ctx, g.st, id, f)
+}
+
+func scanEvents(ctx context.Context, st *sessions.Store, id string, f EventFilter) ([]StoredEvent, error) {
 	var out []StoredEvent
-	err := g.st.Scan(ctx, id, sessions.Filter(f), func(e sessions.Entry) error {
+	err := st.Scan(ctx, id, sessions.Filter(f), func(e sessions.Entry) error {
 		out = append(out, storedEvent(e))
 		return nil
 	})
@@ -108,20 +114,28 @@ func (g *Gateway) Follow(ctx context.Context, id string, afterSeq uint64, fn fun
 	}
 }
 
-// DeleteSession removes session id's files. Events of the session still in
-// flight may recreate it.
+// DeleteSession removes session id's files and its catalog entry. Events of
+// the session still in flight may recreate it.
 func (g *Gateway) DeleteSession(id string) error {
 	if err := ValidateSessionID(id); err != nil {
 		return err
 	}
-	if err := g.proj.Forget(id); err != nil {
-		return err
-	}
-	if err := g.st.Delete(id); err != nil {
+	if err := g.proj.Delete(id); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%w: %s", ErrNoSession, quoteForError(id))
 		}
-		return err
+		return fmt.Errorf("eventgate: delete session: %w", err)
 	}
 	return nil
+}
+
+// PruneSessions deletes every session whose last activity is before t,
+// least recently active first, and returns their ids. With dryRun it only
+// returns them. Sessions still receiving events are kept.
+func (g *Gateway) PruneSessions(t time.Time, dryRun bool) ([]string, error) {
+	ids, err := g.proj.Prune(t, dryRun)
+	if err != nil {
+		return ids, fmt.Errorf("eventgate: prune sessions: %w", err)
+	}
+	return ids, nil
 }

@@ -6,12 +6,16 @@ import (
 
 // Stats is a snapshot of a Gateway's figures.
 type Stats struct {
-	Logged        uint64                // events recorded since Open
-	NextSeq       uint64                // the seq the next event gets
-	JournalBytes  int64                 // journal bytes not yet settled by every reader
-	SessionLines  uint64                // session-file lines written since Open
-	SessionsError string                // why the session projector stopped, if it did
-	Routes        map[string]RouteStats // by route name
+	Logged        uint64 // events recorded since Open
+	NextSeq       uint64 // the seq the next event gets
+	JournalBytes  int64  // journal bytes not yet settled by every reader
+	SessionLines  uint64 // session-file lines written since Open
+	SessionsError string // why the session projector stopped, if it did
+	// CatalogError says why the session catalog is not used, if it is not:
+	// listing then reads the session files, and the next Open rebuilds it.
+	CatalogError   string
+	SessionsPruned uint64                // sessions deleted by retention or PruneSessions since Open
+	Routes         map[string]RouteStats // by route name
 	// DetachedRoutes are routes no longer configured whose saved position
 	// still holds back the journal; see Gateway.DetachedRoutes.
 	DetachedRoutes []string
@@ -76,6 +80,10 @@ func (g *Gateway) Stats() Stats {
 	if err := g.proj.Err(); err != nil {
 		s.SessionsError = err.Error()
 	}
+	if err := g.proj.CatalogErr(); err != nil {
+		s.CatalogError = err.Error()
+	}
+	s.SessionsPruned = g.proj.Pruned()
 	s.DetachedRoutes = g.DetachedRoutes()
 	for _, r := range g.routes {
 		s.Routes[r.name] = routeStats(r)

@@ -43,6 +43,8 @@ type Config struct {
 	DrainTimeout Duration `yaml:"drain_timeout"`
 	// Log configures the daemon's own log (on standard error).
 	Log Log `yaml:"log"`
+	// Retention deletes whole sessions in the background. None by default.
+	Retention Retention `yaml:"retention"`
 	// Transports are the routes every event is delivered to, in order.
 	// None: events are only recorded locally.
 	Transports []Transport `yaml:"transports"`
@@ -102,6 +104,13 @@ type Timeouts struct {
 	Read       Duration `yaml:"read"`        // default 5m
 	Write      Duration `yaml:"write"`       // default 5m
 	Idle       Duration `yaml:"idle"`        // default 2m
+}
+
+// Retention bounds the sessions kept, deleting the least recently active
+// whole sessions first; see eventgate.WithRetention. Zero fields are no bound.
+type Retention struct {
+	MaxAge   Duration `yaml:"max_age"`   // such as 30d or 720h
+	MaxBytes ByteSize `yaml:"max_bytes"` // of all session files, such as 50GiB
 }
 
 // Log configures the daemon's log.

@@ -26,6 +26,9 @@ func (c *Config) GatewayOptions() ([]eventgate.Option, error) {
 	if c.Limits.MaxEventSize > 0 {
 		opts = append(opts, eventgate.WithMaxEventSize(int(c.Limits.MaxEventSize)))
 	}
+	if c.Retention.MaxAge > 0 || c.Retention.MaxBytes > 0 {
+		opts = append(opts, eventgate.WithRetention(c.Retention.MaxAge.D(), int64(c.Retention.MaxBytes)))
+	}
 	var built []eventgate.Transport
 	reg := c.registry()
 	for _, t := range c.Transports {

@@ -10,7 +10,8 @@ import (
 )
 
 // Duration is a time.Duration written as a Go duration string ("250ms",
-// "5s", "1m30s") in YAML and in the environment.
+// "5s", "1m30s") in YAML and in the environment, or a whole number of days
+// ("30d").
 type Duration time.Duration
 
 // UnmarshalYAML reads a duration string.
@@ -34,7 +35,15 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
 func parseDuration(s string) (time.Duration, error) {
-	v, err := time.ParseDuration(strings.TrimSpace(s))
+	t := strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(t, "d"); ok {
+		n, err := strconv.ParseUint(days, 10, 16)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a whole number of days such as 30d", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(t)
 	if err != nil || v < 0 {
 		return 0, fmt.Errorf("%q is not a non-negative duration such as 5s or 250ms", s)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,11 +131,82 @@ func TestQueryAPI(t *testing.T) {
 		if strings.Join(ids, ",") != "q4,q3,q2,q1,q0" {
 			t.Fatalf("sessions %v", ids)
 		}
-		code, b, _ := e.do("GET", "/v1/sessions?offset=3&limit=10", readToken, "", nil)
+		code, b, _ := e.do("GET", "/v1/sessions?limit=10&types=1", readToken, "", nil)
 		var p SessionPage
 		_ = json.Unmarshal(b, &p)
-		if code != 200 || len(p.Sessions) != 2 || p.Sessions[0].ID != "q1" || p.Total != 5 {
-			t.Fatalf("offset page: %d %s", code, b)
+		if code != 200 || len(p.Sessions) != 5 || p.Total != 5 || p.NextCursor != "" {
+			t.Fatalf("one page: %d %s", code, b)
+		}
+		for _, s := range p.Sessions {
+			if strings.Join(s.Types, ",") != "a,b" {
+				t.Errorf("session %s types %v, want [a b]", s.ID, s.Types)
+			}
+		}
+	})
+	t.Run("sessions filters", func(t *testing.T) {
+		list := func(q string) (ids []string, total int64) {
+			t.Helper()
+			code, b, _ := e.do("GET", "/v1/sessions?"+q, readToken, "", nil)
+			var p SessionPage
+			if err := json.Unmarshal(b, &p); code != 200 || err != nil {
+				t.Fatalf("%s: %d %s", q, code, b)
+			}
+			for _, s := range p.Sessions {
+				ids = append(ids, s.ID)
+			}
+			return ids, p.Total
+		}
+		// q<k> last event: i = 25+k, at base + (25+k) minutes.
+		at := func(min int) string {
+			return url.QueryEscape(base.Add(time.Duration(min) * time.Minute).Format(time.RFC3339))
+		}
+		cases := map[string]string{
+			"prefix=q3":              "q3",
+			"prefix=x":               "",
+			"active_since=" + at(27): "q4,q3,q2",
+			"active_until=" + at(27): "q1,q0",
+			"active_since=" + at(26) + "&active_until=" + at(28): "q2,q1",
+			"type=b":           "q4,q3,q2,q1,q0",
+			"type=nosuch":      "",
+			"limit=1&prefix=q": "q4",
+		}
+		for q, want := range cases {
+			ids, total := list(q)
+			if strings.Join(ids, ",") != want {
+				t.Errorf("%s: %v, want %s", q, ids, want)
+			}
+			if wantTotal := int64(len(strings.Split(want, ","))); want != "" && !strings.HasPrefix(q, "limit=") && total != wantTotal {
+				t.Errorf("%s: total %d, want %d", q, total, wantTotal)
+			}
+		}
+		if _, total := list("limit=1&prefix=q"); total != 5 {
+			t.Errorf("total %d on a page of 1, want 5 (every match)", total)
+		}
+	})
+	t.Run("sessions bad input", func(t *testing.T) {
+		_, b, _ := e.do("GET", "/v1/sessions?limit=1", readToken, "", nil)
+		var p SessionPage
+		_ = json.Unmarshal(b, &p)
+		forged := []byte(p.NextCursor)
+		forged[len(forged)/2] ^= 1
+		for q, want := range map[string]string{
+			"limit=0":                  "limit",
+			"limit=-1":                 "limit",
+			"limit=1001":               "limit",
+			"limit=99999999999999":     "limit",
+			"limit=ten":                "limit",
+			"offset=3":                 "offset",
+			"cursor=" + string(forged): "cursor",
+			"cursor=%21%21":            "cursor",
+			"cursor=AQ":                "cursor",
+			"active_since=yesterday":   "active_since",
+			"types=maybe":              "types",
+			"prefix=%ff":               "prefix",
+		} {
+			code, b, _ := e.do("GET", "/v1/sessions?"+q, readToken, "", nil)
+			if code != 400 || !strings.Contains(string(b), want) {
+				t.Errorf("%s: %d %s, want 400 naming %s", q, code, b, want)
+			}
 		}
 	})
 	t.Run("one session", func(t *testing.T) {

@@ -1,65 +1,46 @@
 package server
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/eventgate/eventgate"
 )
 
 // SessionPage is the body of GET /v1/sessions.
-type SessionPage struct {
-	Sessions   []eventgate.SessionInfo `json:"sessions"`
-	NextCursor string                  `json:"next_cursor,omitempty"`
-	Total      int                     `json:"total"`
-}
+type SessionPage = eventgate.SessionPage
 
-// handleSessions lists sessions newest first (by last event), a page at a
-// time: ?limit= (default 100, at most 1000) and ?cursor= from the previous
-// page's next_cursor, or ?offset=.
+// handleSessions lists sessions newest activity first, a page at a time,
+// from the session catalog: ?limit= (1 to 1000, default 100), ?cursor= (the
+// previous page's next_cursor), and the filters ?active_since=,
+// ?active_until= (RFC 3339), ?prefix= (of the id), ?type= (holds an event
+// of this type); ?types=1 adds each session's event types.
 func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit, err := intParam(q.Get("limit"), DefaultPageSize, DefaultMaxPageSize)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "limit: "+err.Error())
+	if q.Has("offset") {
+		writeError(w, http.StatusBadRequest, "offset: not supported; page with the next_cursor of the previous page as ?cursor=")
 		return
 	}
-	offset, err := intParam(q.Get("offset"), 0, 1<<31)
+	sq, err := sessionQuery(q)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "offset: "+err.Error())
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	all, err := s.gw.Sessions(r.Context())
+	page, err := s.gw.ListSessions(r.Context(), sq)
+	if errors.Is(err, eventgate.ErrInvalidQuery) {
+		writeError(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), "eventgate: "))
+		return
+	}
 	if err != nil {
 		s.internal(w, "listing sessions", err)
 		return
-	}
-	start := min(offset, len(all))
-	if c := q.Get("cursor"); c != "" {
-		last, id, err := decodeCursor(c)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "cursor: "+err.Error())
-			return
-		}
-		start = len(all)
-		for i, in := range all {
-			if in.Last.UnixNano() < last || (in.Last.UnixNano() == last && in.ID > id) {
-				start = i
-				break
-			}
-		}
-	}
-	end := min(start+limit, len(all))
-	page := SessionPage{Sessions: all[start:end], Total: len(all)}
-	if end < len(all) && end > start {
-		lastIn := all[end-1]
-		page.NextCursor = encodeCursor(lastIn.Last.UnixNano(), lastIn.ID)
 	}
 	if page.Sessions == nil {
 		page.Sessions = []eventgate.SessionInfo{}
@@ -67,21 +48,37 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-func encodeCursor(last int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(last, 10) + ":" + id))
-}
-
-func decodeCursor(c string) (int64, string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, "", errors.New("malformed")
+// sessionQuery reads the parameters of GET /v1/sessions.
+func sessionQuery(q url.Values) (eventgate.SessionQuery, error) {
+	sq := eventgate.SessionQuery{Limit: DefaultPageSize, Cursor: q.Get("cursor"), Prefix: q.Get("prefix"), Type: q.Get("type")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > eventgate.MaxSessionPage {
+			return sq, fmt.Errorf("limit: %q: use an integer from 1 to %d", v, eventgate.MaxSessionPage)
+		}
+		sq.Limit = n
 	}
-	n, id, ok := strings.Cut(string(b), ":")
-	last, err := strconv.ParseInt(n, 10, 64)
-	if !ok || err != nil {
-		return 0, "", errors.New("malformed")
+	var err error
+	if sq.ActiveSince, err = timeParam(q.Get("active_since")); err != nil {
+		return sq, fmt.Errorf("active_since: %w", err)
 	}
-	return last, id, nil
+	if sq.ActiveUntil, err = timeParam(q.Get("active_until")); err != nil {
+		return sq, fmt.Errorf("active_until: %w", err)
+	}
+	if len(sq.Prefix) > eventgate.MaxSessionIDLen || !utf8.ValidString(sq.Prefix) {
+		return sq, fmt.Errorf("prefix: use at most %d bytes of UTF-8", eventgate.MaxSessionIDLen)
+	}
+	if len(sq.Type) > 1024 || !utf8.ValidString(sq.Type) {
+		return sq, errors.New("type: use at most 1024 bytes of UTF-8")
+	}
+	switch q.Get("types") {
+	case "", "0", "false":
+	case "1", "true":
+		sq.WithTypes = true
+	default:
+		return sq, errors.New("types: use 1 or 0")
+	}
+	return sq, nil
 }
 
 // sessionID returns the {id} path value, answering 400 when it cannot name

@@ -28,84 +28,16 @@ func (a *app) store() (*sessions.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sessions.NewStore(cfg.DataDir(), eventgate.ValidateSessionID), nil
+	return sessions.NewStore(cfg.DataDir(), eventgate.ValidateSessionID, nil), nil
 }
 
-func (a *app) sessionsCommand() *cobra.Command {
-	var asJSON bool
-	var limit int
-	cmd := &cobra.Command{
-		Use:   "sessions",
-		Short: "List sessions, newest first: id, first and last event time, event count",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			infos, err := a.listSessions(limit)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				for _, in := range infos {
-					if err := enc.Encode(in); err != nil {
-						return err
-					}
-				}
-				return nil
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tFIRST\tLAST\tCOUNT")
-			for _, in := range infos {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", in.ID, in.First.Local().Format(time.DateTime), in.Last.Local().Format(time.DateTime), in.Count)
-			}
-			return tw.Flush()
-		},
-	}
-	a.serverFlags(cmd, false)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per session")
-	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many sessions (0 = all)")
-	return cmd
-}
-
-func (a *app) listSessions(limit int) ([]eventgate.SessionInfo, error) {
-	if a.server == "" {
-		st, err := a.store()
-		if err != nil {
-			return nil, err
-		}
-		infos, err := st.List(a.ctx)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]eventgate.SessionInfo, len(infos))
-		for i, in := range infos {
-			out[i] = eventgate.SessionInfo(in)
-		}
-		if limit > 0 && len(out) > limit {
-			out = out[:limit]
-		}
-		return out, nil
-	}
-	c, err := a.client()
+// archive opens the data directory for reading, creating nothing.
+func (a *app) archive() (*eventgate.Archive, error) {
+	cfg, err := a.loadConfig()
 	if err != nil {
 		return nil, err
 	}
-	defer c.close()
-	var out []eventgate.SessionInfo
-	cursor := ""
-	for {
-		var page server.SessionPage
-		if err := c.getJSON(a.ctx, "/v1/sessions?limit=1000&cursor="+url.QueryEscape(cursor), &page); err != nil {
-			return nil, err
-		}
-		out = append(out, page.Sessions...)
-		if limit > 0 && len(out) >= limit {
-			return out[:limit], nil
-		}
-		if page.NextCursor == "" {
-			return out, nil
-		}
-		cursor = page.NextCursor
-	}
+	return eventgate.OpenArchive(a.ctx, cfg.DataDir())
 }
 
 // filterFlags are the event filter flags of events, tail and replay.
@@ -151,7 +83,10 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
 		return now.Add(-d), nil
 	}
-	return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time nor a duration such as 1h", s)
+	if d, err := parseAge(s); err == nil {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time nor a duration such as 1h or 30d", s)
 }
 
 func filterQuery(f eventgate.EventFilter) url.Values {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -68,19 +67,11 @@ func (a *app) replay(to string, ids []string, f *filterFlags, batch int, timeout
 			return failed("connecting to %s: %w", config.Redact(to), err)
 		}
 	}
-	st := sessions.NewStore(cfg.DataDir(), eventgate.ValidateSessionID)
+	st := sessions.NewStore(cfg.DataDir(), eventgate.ValidateSessionID, nil)
 	if len(ids) == 0 {
-		infos, err := st.List(a.ctx)
-		if err != nil {
+		if ids, err = a.sessionIDs(cfg.DataDir(), ef); err != nil {
 			return err
 		}
-		for _, in := range infos {
-			if (!ef.Since.IsZero() && in.Last.Before(ef.Since)) || (!ef.Until.IsZero() && !in.First.Before(ef.Until)) {
-				continue
-			}
-			ids = append(ids, in.ID)
-		}
-		slices.Sort(ids)
 	}
 	r := &replayer{a: a, t: t, batch: max(batch, 1), timeout: timeout, start: time.Now(), tty: isTerminal(a.stderr)}
 	for _, id := range ids {

@@ -15,11 +15,13 @@ import (
 // Follower reads one session's lines incrementally: each Read returns only
 // what was written since the previous one, without re-reading the files.
 type Follower struct {
-	st    *Store
-	id    string
-	after uint64 // last seq returned
-	file  uint64 // first seq of the file being read; 0 = not chosen yet
-	off   int64  // offset of the next unread line in it
+	st     *Store
+	id     string
+	after  uint64 // last seq returned
+	since  int64  // lines before this time (Unix ns) may be skipped; 0 = none
+	file   uint64 // first seq of the file being read; 0 = not chosen yet
+	off    int64  // offset of the next unread line in it
+	sought bool   // the first file's start was looked up
 }
 
 // Follower returns a Follower of session id that starts after seq afterSeq.
@@ -47,12 +49,17 @@ func (f *Follower) Read(ctx context.Context, fn func(Entry) error) error {
 			}
 		}
 	}
+	if !f.sought {
+		f.sought = true
+		f.off = f.seek(ctx, dir, f.file, true)
+	}
 	for i, first := range files {
 		if first < f.file {
 			continue
 		}
 		if first > f.file {
 			f.file, f.off = first, 0
+			f.off = f.seek(ctx, dir, first, false)
 		}
 		if err := f.readFile(ctx, filepath.Join(dir, fileName(first)), fn); err != nil {
 			return err
@@ -62,6 +69,48 @@ func (f *Follower) Read(ctx context.Context, fn func(Entry) error) error {
 		}
 	}
 	return nil
+}
+
+// seek returns where reading file (of first seq first) can start without
+// missing a line the follower wants, as the catalog's seek points tell: at
+// or after the block holding seq after+1 (for the first file read), and at
+// or after the first block that can hold a line at or after since. It
+// returns 0 when the catalog cannot tell, and never an offset that is not at
+// the start of a line of the file.
+func (f *Follower) seek(ctx context.Context, dir string, first uint64, bySeq bool) int64 {
+	c := f.st.catalog()
+	if c == nil {
+		return 0
+	}
+	var off int64
+	if bySeq && f.after > 0 {
+		o, err := c.SeekSeq(ctx, f.id, first, f.after)
+		if err != nil {
+			return 0
+		}
+		off = o
+	}
+	if f.since != 0 {
+		o, err := c.SeekTime(ctx, f.id, first, f.since)
+		if err != nil {
+			return 0
+		}
+		off = max(off, o)
+	}
+	if off == 0 {
+		return 0
+	}
+	// The catalog is derived data: check that off starts a line.
+	fh, err := os.Open(filepath.Join(dir, fileName(first)))
+	if err != nil {
+		return 0
+	}
+	defer fh.Close()
+	var b [1]byte
+	if _, err := fh.ReadAt(b[:], off-1); err != nil || b[0] != '\n' {
+		return 0
+	}
+	return off
 }
 
 func (f *Follower) readFile(ctx context.Context, path string, fn func(Entry) error) error {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eventgate/eventgate/internal/catalog"
 	"github.com/eventgate/eventgate/internal/journal"
 	"github.com/eventgate/eventgate/internal/record"
 )
@@ -24,17 +25,33 @@ type Config struct {
 	Dir         string // the sessions directory
 	Journal     *journal.Journal
 	Reader      *journal.Reader
-	MaxFileSize int64         // rotate a session's file past this size; default 64 MiB
-	FsyncFiles  bool          // fsync written session files before committing the cursor
+	Catalog     *catalog.Catalog // kept in step with the cursor; required
+	MaxFileSize int64            // rotate a session's file past this size; default 64 MiB
+	// FsyncFiles makes written session files durable before the cursor
+	// moves: one syncfs(2) of the file system per commit on Linux, else an
+	// fsync of exactly the files written since the last commit.
+	FsyncFiles  bool
 	CommitEvery time.Duration // default 1s
-	MaxOpen     int           // session files kept open; default 256
-	Logger      *slog.Logger
+	// MaxOpen bounds the session files kept open; default OpenBudget().
+	MaxOpen int
+	// MaxStates bounds the sessions whose state is kept in memory; idle
+	// ones beyond it are forgotten and read again from their files when
+	// they next receive an event. Default 131072.
+	MaxStates int
+	Retention Retention
+	Logger    *slog.Logger
 }
 
 // Projector is the journal reader that writes each record as one line of its
-// session's file. After a crash it resumes at its cursor and skips every
-// record its session file already holds, so lines are neither duplicated nor
-// skipped.
+// session's file and keeps the session catalog. After a crash it resumes at
+// its cursor and skips every record its session file already holds, and
+// every record the catalog already counts, so lines are neither duplicated
+// nor skipped and the catalog's figures equal the files'.
+//
+// Durability: lines are written to the files as they come (within
+// writeDelay); at every commit (CommitEvery) the files written since the
+// last one are made durable in one step, then the catalog records them, then
+// the cursor moves. Closing or evicting a file never syncs it.
 type Projector struct {
 	cfg Config
 
@@ -42,35 +59,45 @@ type Projector struct {
 	// (written before a crash, after the last cursor commit).
 	checkUntil uint64
 
-	mu      sync.Mutex // guards files, written, changed, err, stopped
-	files   map[string]*sessFile
-	clock   uint64 // LRU tick
+	// Owned by the run goroutine.
+	states      map[string]*sessState
+	lru         lruList // sessions with an open file
+	dirty       []*sessState
+	deltas      []*sessState // sessions with a pending catalog delta
+	orphans     []*catalog.Delta
+	unsynced    map[string]struct{} // files written since the last durable commit (non-Linux)
+	inflight    bool                // a job is with the catalog writer
+	wantJob     bool                // a Flush waits for the catalog
+	wantDurable bool                // a durable commit is due
+	pending     int                 // bytes buffered
+	scratch     []byte
+
+	mu      sync.Mutex // guards the fields below
 	pos     journal.Position
+	written journal.Position // every record before it is in its file
+	catPos  journal.Position // every record before it is in the catalog
 	changed chan struct{}
 	err     error
+	catErr  error
 	stopped bool
+	lines   uint64
+	pruned  uint64
 
 	flushReq chan struct{} // asks run to write buffered lines now
+	reqs     chan request  // deletions and prunes, run on the projector's goroutine
+	jobs     chan job      // to the catalog writer
+	jobDone  chan jobResult
 	ctx      context.Context
 	cancel   context.CancelFunc
 	done     chan struct{}
-	lines    uint64
-}
-
-type sessFile struct {
-	id      string
-	f       *os.File
-	first   uint64 // first seq of the open file
-	size    int64
-	lastSeq uint64 // last seq present in the session's files; 0 = unknown/none
-	known   bool   // lastSeq was established
-	buf     []byte
-	dirty   bool // written since the last fsync
-	used    uint64
+	wdone    chan struct{}
 }
 
 // Start starts projecting from the reader's position.
 func Start(cfg Config) (*Projector, error) {
+	if cfg.Catalog == nil {
+		return nil, errors.New("sessions: start: no catalog")
+	}
 	if cfg.MaxFileSize <= 0 {
 		cfg.MaxFileSize = 64 << 20
 	}
@@ -78,23 +105,40 @@ func Start(cfg Config) (*Projector, error) {
 		cfg.CommitEvery = time.Second
 	}
 	if cfg.MaxOpen <= 0 {
-		cfg.MaxOpen = 256
+		cfg.MaxOpen = OpenBudget()
 	}
+	if cfg.MaxStates <= 0 {
+		cfg.MaxStates = 1 << 17
+	}
+	cfg.MaxStates = max(cfg.MaxStates, cfg.MaxOpen)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	pos := cfg.Reader.Position()
 	p := &Projector{
 		cfg:        cfg,
 		checkUntil: cfg.Journal.NextSeq(),
-		files:      make(map[string]*sessFile),
-		pos:        cfg.Reader.Position(),
+		states:     make(map[string]*sessState),
+		unsynced:   make(map[string]struct{}),
+		pos:        pos,
+		written:    pos,
+		catPos:     pos,
 		changed:    make(chan struct{}),
 		flushReq:   make(chan struct{}, 1),
+		reqs:       make(chan request),
+		jobs:       make(chan job, 1),
+		jobDone:    make(chan jobResult, 1),
 		ctx:        ctx,
 		cancel:     cancel,
 		done:       make(chan struct{}),
+		wdone:      make(chan struct{}),
 	}
+	if err := p.emptyTrash(); err != nil {
+		cancel()
+		return nil, err
+	}
+	go p.writer()
 	go p.run()
 	return p, nil
 }
@@ -104,6 +148,10 @@ func Start(cfg Config) (*Projector, error) {
 // per interval rather than once per journal batch. Flush cuts it short.
 const writeDelay = 10 * time.Millisecond
 
+// maxPending is how many bytes of lines may wait in memory before they are
+// written regardless of writeDelay.
+const maxPending = 4 << 20
+
 func (p *Projector) run() {
 	defer close(p.done)
 	commit := time.NewTicker(p.cfg.CommitEvery)
@@ -111,20 +159,25 @@ func (p *Projector) run() {
 	delay := time.NewTimer(writeDelay)
 	delay.Stop()
 	defer delay.Stop()
+	var retention <-chan time.Time
+	if p.cfg.Retention.enabled() {
+		t := time.NewTicker(p.cfg.Retention.every())
+		defer t.Stop()
+		retention = t.C
+	}
 	armed := false
-	var pending int
 	write := func() error {
 		if armed && !delay.Stop() {
 			<-delay.C
 		}
 		armed = false
-		pending = 0
 		return p.writeAll()
 	}
 	for {
 		rec, ok, err := p.cfg.Reader.TryNext()
 		if err != nil {
 			p.fail(err)
+			p.finish()
 			return
 		}
 		if ok {
@@ -137,19 +190,20 @@ func (p *Projector) run() {
 					if errors.Is(err, record.ErrCorrupt) {
 						p.fail(err)
 					}
+					p.finish()
 					return
 				}
 				big, err = p.project(rec)
 			}
-			pending += len(rec.Payload)
-			if big || pending >= 4<<20 {
+			if big || p.pending >= maxPending {
 				if err := write(); err != nil && !p.pause(err) {
+					p.finish()
 					return
 				}
 			}
 			continue
 		}
-		if pending > 0 && !armed {
+		if p.pending > 0 && !armed {
 			delay.Reset(writeDelay)
 			armed = true
 		}
@@ -160,24 +214,53 @@ func (p *Projector) run() {
 			armed = false
 			werr = write()
 		case <-p.flushReq:
-			werr = write()
+			if werr = write(); werr == nil {
+				p.wantJob = true
+				p.submit(false)
+			}
 		case <-commit.C:
 			if werr = write(); werr == nil {
-				werr = p.commit()
+				p.submit(true)
+			}
+		case r := <-p.jobDone:
+			p.inflight = false
+			p.settle(r)
+			if p.wantJob {
+				p.submit(false)
+			}
+		case <-retention:
+			p.enforceRetention()
+		case req := <-p.reqs:
+			if werr = write(); werr == nil {
+				req.done <- p.handle(req)
+			} else {
+				req.done <- werr
 			}
 		case <-p.ctx.Done():
-			if werr = write(); werr == nil {
-				werr = p.commit()
-			}
-			if werr != nil {
+			if werr = write(); werr != nil {
 				p.fail(werr)
 			}
+			p.finish()
 			return
 		}
 		if werr != nil && !p.pause(werr) {
+			p.finish()
 			return
 		}
 	}
+}
+
+// finish waits for the catalog writer, hands it everything pending for a
+// last durable commit, and stops it.
+func (p *Projector) finish() {
+	p.waitJob()
+	for _, st := range p.states {
+		p.endBlock(st)
+	}
+	p.submit(true)
+	p.waitJob()
+	close(p.jobs)
+	<-p.wdone
 }
 
 // pause reports a write failure (a full disk, say), waits a second and
@@ -189,8 +272,7 @@ func (p *Projector) pause(err error) bool {
 	p.cfg.Logger.Error("session files: write failed; retrying in 1s", "err", err)
 	p.mu.Lock()
 	p.err = err
-	close(p.changed)
-	p.changed = make(chan struct{})
+	p.wake()
 	p.mu.Unlock()
 	t := time.NewTimer(time.Second)
 	defer t.Stop()
@@ -206,9 +288,14 @@ func (p *Projector) fail(err error) {
 	p.cfg.Logger.Error("session projector stopped", "err", err)
 	p.mu.Lock()
 	p.err = err
+	p.wake()
+	p.mu.Unlock()
+}
+
+// wake tells waiters that something changed. p.mu is held.
+func (p *Projector) wake() {
 	close(p.changed)
 	p.changed = make(chan struct{})
-	p.mu.Unlock()
 }
 
 // project appends rec's line to its session's buffer and reports whether
@@ -219,201 +306,199 @@ func (p *Projector) project(rec journal.Record) (big bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("sessions: record %d: %w", rec.Seq, err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	sf, err := p.file(string(v.Session))
+	st, err := p.state(string(v.Session), rec.Seq)
 	if err != nil {
 		return false, err
 	}
-	if rec.Seq < p.checkUntil && sf.known && rec.Seq <= sf.lastSeq {
-		p.pos = rec.End
-		return false, nil // already written before a crash
+	if rec.Seq <= st.lastSeq {
+		// Written before a crash; the catalog may still lack it.
+		if rec.Seq > st.catSeq {
+			p.scratch = appendLine(p.scratch[:0], rec.Seq, &v)
+			p.account(st, rec.Seq, v.TimeNanos, string(v.Type), len(p.scratch))
+		}
+		p.advance(rec.End)
+		return false, nil
 	}
-	if sf.f == nil || sf.size+int64(len(sf.buf)) >= p.cfg.MaxFileSize {
-		if err := p.rotate(sf, rec.Seq); err != nil {
+	if st.first == 0 || st.size+int64(len(st.buf)) >= p.cfg.MaxFileSize {
+		if err := p.rotate(st, rec.Seq); err != nil {
 			return false, err
 		}
 	}
-	sf.buf = appendLine(sf.buf, rec.Seq, &v)
-	sf.lastSeq, sf.known = rec.Seq, true
+	start := len(st.buf)
+	st.buf = appendLine(st.buf, rec.Seq, &v)
+	n := len(st.buf) - start
+	p.extendBlock(st, st.size+int64(start), rec.Seq, v.TimeNanos, n)
+	p.account(st, rec.Seq, v.TimeNanos, string(v.Type), n)
+	st.lastSeq = rec.Seq
+	if !st.dirty {
+		st.dirty = true
+		p.dirty = append(p.dirty, st)
+	}
+	p.pending += n
+	p.mu.Lock()
 	p.pos = rec.End
 	p.lines++
-	return len(sf.buf) >= 256<<10, nil
+	p.mu.Unlock()
+	return len(st.buf) >= 256<<10, nil
 }
 
-// file returns the state of session id, learning the last seq its files
-// hold when records may have been written before a crash. p.mu is held.
-func (p *Projector) file(id string) (*sessFile, error) {
-	p.clock++
-	if sf, ok := p.files[id]; ok {
-		sf.used = p.clock
-		return sf, nil
+func (p *Projector) advance(end journal.Position) {
+	p.mu.Lock()
+	p.pos = end
+	p.mu.Unlock()
+}
+
+// state returns session id's state, reading what its files hold when it is
+// not in memory. seq is the record about to be projected.
+func (p *Projector) state(id string, seq uint64) (*sessState, error) {
+	if st, ok := p.states[id]; ok {
+		return st, nil
 	}
-	if len(p.files) >= p.cfg.MaxOpen {
-		if err := p.evict(); err != nil {
-			return nil, err
-		}
-	}
-	sf := &sessFile{id: id, used: p.clock}
+	st := &sessState{id: id}
 	dir := filepath.Join(p.cfg.Dir, id)
 	files, err := listFiles(dir)
 	if err != nil {
 		return nil, err
 	}
-	if len(files) > 0 {
+	if len(files) == 0 {
+		st.isNew = true
+	} else {
 		last := files[len(files)-1]
-		seq, size, err := repairTail(filepath.Join(dir, fileName(last)))
+		seqN, size, err := repairTail(filepath.Join(dir, fileName(last)))
 		if err != nil {
 			return nil, err
 		}
-		sf.lastSeq, sf.known = seq, true
-		if sf.lastSeq == 0 && len(files) > 1 {
+		if seqN == 0 && len(files) > 1 {
 			// The newest file is empty; the seq is in the one before.
-			if sf.lastSeq, err = lastSeqOf(filepath.Join(dir, fileName(files[len(files)-2]))); err != nil {
+			if seqN, err = lastSeqOf(filepath.Join(dir, fileName(files[len(files)-2]))); err != nil {
 				return nil, err
 			}
 		}
-		f, err := os.OpenFile(filepath.Join(dir, fileName(last)), os.O_WRONLY|os.O_APPEND, 0o644)
+		st.first, st.size, st.lastSeq = last, size, seqN
+	}
+	st.catSeq = st.lastSeq
+	if seq < p.checkUntil && !st.isNew {
+		// Records from here may be in the files but not yet in the catalog.
+		s, ok, err := p.cfg.Catalog.Get(p.ctx, id)
 		if err != nil {
-			return nil, fmt.Errorf("sessions: open %s: %w", id, err)
+			p.catalogFailed(err)
+		} else if ok {
+			st.catSeq, st.types = s.LastSeq, s.Types
+		} else {
+			st.catSeq, st.isNew = 0, true
 		}
-		sf.f, sf.first, sf.size = f, last, size
-	} else {
-		sf.known = true
 	}
-	p.files[id] = sf
-	return sf, nil
+	p.states[id] = st
+	return st, nil
 }
 
-// evict writes and closes the least recently used session file.
-func (p *Projector) evict() error {
-	var lru *sessFile
-	for _, sf := range p.files {
-		if lru == nil || sf.used < lru.used {
-			lru = sf
-		}
-	}
-	if err := p.writeFile(lru); err != nil {
+// rotate starts a new file for st whose first line will be seq. The file is
+// created when its first line is written.
+func (p *Projector) rotate(st *sessState, seq uint64) error {
+	if err := p.writeFile(st); err != nil {
 		return err
 	}
-	if lru.f != nil {
-		if lru.dirty && p.cfg.FsyncFiles {
-			if err := lru.f.Sync(); err != nil {
-				return fmt.Errorf("sessions: fsync %s: %w", lru.id, err)
-			}
-		}
-		if err := lru.f.Close(); err != nil {
-			return fmt.Errorf("sessions: close %s: %w", lru.id, err)
-		}
-	}
-	delete(p.files, lru.id)
+	p.closeFile(st)
+	p.endBlock(st)
+	st.first, st.size = seq, 0
+	d := p.deltaOf(st)
+	d.Files = append(d.Files, seq)
 	return nil
 }
 
-// rotate starts a new file for sf whose first line will be seq.
-func (p *Projector) rotate(sf *sessFile, seq uint64) error {
-	if err := p.writeFile(sf); err != nil {
-		return err
+func (p *Projector) closeFile(st *sessState) {
+	if st.f == nil {
+		return
 	}
-	if sf.f != nil {
-		if p.cfg.FsyncFiles {
-			if err := sf.f.Sync(); err != nil {
-				return fmt.Errorf("sessions: fsync %s: %w", sf.id, err)
-			}
-		}
-		if err := sf.f.Close(); err != nil {
-			return fmt.Errorf("sessions: close %s: %w", sf.id, err)
-		}
-		sf.f = nil
+	p.lru.remove(st)
+	if err := st.f.Close(); err != nil {
+		p.cfg.Logger.Warn("session files: close", "session", st.id, "err", err)
 	}
-	dir := filepath.Join(p.cfg.Dir, sf.id)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("sessions: create %s: %w", sf.id, err)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, fileName(seq)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("sessions: create %s: %w", sf.id, err)
-	}
-	sf.f, sf.first, sf.size, sf.dirty = f, seq, 0, true
-	return nil
+	st.f = nil
 }
 
-func (p *Projector) writeFile(sf *sessFile) error {
-	if len(sf.buf) == 0 || sf.f == nil {
+// open opens st's current file for appending, creating it (and the
+// session's directory) when needed, and closing the least recently written
+// file when the budget of open files is spent.
+func (p *Projector) open(st *sessState) error {
+	if st.f != nil {
+		p.lru.touch(st)
 		return nil
 	}
-	n, err := sf.f.Write(sf.buf)
-	sf.size += int64(n)
+	for p.lru.n >= p.cfg.MaxOpen && p.lru.tail != nil {
+		p.closeFile(p.lru.tail)
+	}
+	path := filepath.Join(p.cfg.Dir, st.id, fileName(st.first))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if errors.Is(err, os.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+			p.unsynced[filepath.Dir(path)] = struct{}{}
+			f, err = os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("sessions: open %s: %w", st.id, err)
+	}
+	st.f = f
+	p.lru.pushFront(st)
+	return nil
+}
+
+func (p *Projector) writeFile(st *sessState) error {
+	if len(st.buf) == 0 {
+		return nil
+	}
+	if err := p.open(st); err != nil {
+		return err
+	}
+	n, err := st.f.Write(st.buf)
+	st.size += int64(n)
 	if err != nil {
 		// Cut a partial line so the file stays a sequence of whole lines.
 		if n > 0 {
-			if terr := sf.f.Truncate(sf.size - int64(n)); terr == nil {
-				sf.size -= int64(n)
+			if terr := st.f.Truncate(st.size - int64(n)); terr == nil {
+				st.size -= int64(n)
 			}
 		}
-		return fmt.Errorf("sessions: write %s: %w", sf.id, err)
+		return fmt.Errorf("sessions: write %s: %w", st.id, err)
 	}
-	sf.buf = sf.buf[:0]
-	if cap(sf.buf) > 2<<20 {
-		sf.buf = nil // a one-off large event: do not keep its buffer
+	p.pending -= len(st.buf)
+	p.unsynced[st.f.Name()] = struct{}{}
+	st.buf = st.buf[:0]
+	if cap(st.buf) > 2<<20 {
+		st.buf = nil // a one-off large event: do not keep its buffer
 	}
-	sf.dirty = true
 	return nil
 }
 
 // writeAll writes every buffered line and wakes followers.
 func (p *Projector) writeAll() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, sf := range p.files {
-		if err := p.writeFile(sf); err != nil {
+	for len(p.dirty) > 0 {
+		st := p.dirty[len(p.dirty)-1]
+		if err := p.writeFile(st); err != nil {
 			return err
 		}
+		st.dirty = false
+		p.dirty = p.dirty[:len(p.dirty)-1]
 	}
-	p.err = nil
-	close(p.changed)
-	p.changed = make(chan struct{})
+	p.mu.Lock()
+	if p.written != p.pos || p.err != nil {
+		p.written = p.pos
+		p.err = nil
+		p.wake()
+	}
+	p.mu.Unlock()
 	return nil
 }
 
-// commit makes written lines durable (when configured) and saves the cursor.
-// It runs on the projector's goroutine, so no file it syncs is closed
-// meanwhile; readers of the projector's state are not held up by the sync.
-func (p *Projector) commit() error {
-	p.mu.Lock()
-	pos := p.pos
-	var dirty []*os.File
-	for _, sf := range p.files {
-		if sf.dirty && sf.f != nil {
-			dirty = append(dirty, sf.f)
-			sf.dirty = false
-		}
-	}
-	p.mu.Unlock()
-	if p.cfg.FsyncFiles {
-		if err := syncFiles(p.cfg.Dir, dirty); err != nil {
-			return err
-		}
-	}
-	return p.cfg.Reader.Commit(pos)
-}
-
-// Flush waits until every record before seq is written to its session file.
+// Flush waits until every record before seq is written to its session file
+// and recorded in the catalog.
 func (p *Projector) Flush(ctx context.Context, seq uint64) error {
 	for {
 		p.mu.Lock()
-		pos, ch, err, stopped := p.pos, p.changed, p.err, p.stopped
-		dirty := false
-		if pos.Seq >= seq {
-			for _, sf := range p.files {
-				if len(sf.buf) > 0 {
-					dirty = true
-					break
-				}
-			}
-		}
+		written, cat, ch, err, stopped := p.written, p.catPos, p.changed, p.err, p.stopped
 		p.mu.Unlock()
-		if pos.Seq >= seq && !dirty {
+		if written.Seq >= seq && cat.Seq >= seq {
 			return nil
 		}
 		select {
@@ -462,50 +547,34 @@ func (p *Projector) Err() error {
 	return p.err
 }
 
-// Forget closes session id's file so it can be deleted.
-func (p *Projector) Forget(id string) error {
+// CatalogErr returns why the catalog stopped being kept, if it did: the
+// session files are still written, and the catalog is rebuilt at the next
+// start.
+func (p *Projector) CatalogErr() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	sf, ok := p.files[id]
-	if !ok {
-		return nil
-	}
-	delete(p.files, id)
-	if sf.f != nil {
-		return sf.f.Close()
-	}
-	return nil
+	return p.catErr
 }
 
-// Stop writes what is buffered, commits the cursor and closes every file.
+// Stop writes what is buffered, makes it durable, records it in the catalog,
+// commits the cursor and closes every file.
 func (p *Projector) Stop() error {
 	p.cancel()
 	<-p.done
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if !p.stopped {
 		p.stopped = true
-		close(p.changed)
-		p.changed = make(chan struct{})
+		p.wake()
 	}
-	var errs []error
-	for id, sf := range p.files {
-		if err := p.writeFile(sf); err != nil {
-			errs = append(errs, err)
-		}
-		if sf.f != nil {
-			if p.cfg.FsyncFiles && sf.dirty {
-				if err := sf.f.Sync(); err != nil {
-					errs = append(errs, fmt.Errorf("sessions: fsync %s: %w", id, err))
-				}
-			}
-			if err := sf.f.Close(); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		delete(p.files, id)
+	err := p.err
+	p.mu.Unlock()
+	for _, st := range p.states {
+		p.closeFile(st)
 	}
-	return errors.Join(errs...)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
 }
 
 // repairTail cuts a torn last line (one without its newline) off the file
@@ -572,7 +641,7 @@ func lastLine(f io.ReaderAt, size int64) ([]byte, int64, error) {
 	if size == 0 {
 		return nil, -1, nil
 	}
-	chunk := int64(64 << 10)
+	chunk := int64(4 << 10)
 	end := size
 	// Ignore the final newline when searching for the line start.
 	var tail []byte

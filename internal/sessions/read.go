@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/eventgate/eventgate/internal/catalog"
 )
 
 const fileExt = ".jsonl"
@@ -48,17 +50,20 @@ func listFiles(dir string) ([]uint64, error) {
 // Info summarizes one session.
 type Info struct {
 	ID    string
-	First time.Time // time of the first event
-	Last  time.Time // time of the last event
+	First time.Time // time of the earliest event
+	Last  time.Time // time of the latest event: the session's last activity
 	Count int       // events recorded
 	Bytes int64     // size of its files
+	Types []string  // event types seen, sorted (when the catalog is kept)
 }
 
-// Store reads the session files under a directory. It is safe for
-// concurrent use, also while a Projector writes.
+// Store reads the session files under a directory, through the session
+// catalog when it has one that is not broken. It is safe for concurrent use,
+// also while a Projector writes.
 type Store struct {
 	dir   string
 	valid func(string) error
+	cat   *catalog.Catalog
 
 	mu     sync.Mutex
 	counts map[string]countCache // file path → line count at a size
@@ -70,43 +75,29 @@ type countCache struct {
 }
 
 // NewStore returns a Store for dir. valid filters directory names that are
-// not session ids (such as the .eventgate directory).
-func NewStore(dir string, valid func(string) error) *Store {
-	return &Store{dir: dir, valid: valid, counts: make(map[string]countCache)}
+// not session ids (such as the .eventgate directory). cat may be nil: then
+// listing reads every session file.
+func NewStore(dir string, valid func(string) error, cat *catalog.Catalog) *Store {
+	return &Store{dir: dir, valid: valid, cat: cat, counts: make(map[string]countCache)}
 }
 
-// List returns every session, newest (by last event) first.
-func (s *Store) List(ctx context.Context) ([]Info, error) {
-	ents, err := os.ReadDir(s.dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+// catalog returns the catalog when it can be used.
+func (s *Store) catalog() *catalog.Catalog {
+	if s.cat == nil || s.cat.Broken() {
+		return nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("sessions: list: %w", err)
+	return s.cat
+}
+
+// HasCatalog reports whether listing is served by the catalog.
+func (s *Store) HasCatalog() bool { return s.catalog() != nil }
+
+// Page returns a page of sessions that match q, newest activity first.
+func (s *Store) Page(ctx context.Context, q catalog.Query) (catalog.Page, error) {
+	if c := s.catalog(); c != nil {
+		return c.List(ctx, q)
 	}
-	var out []Info
-	for _, e := range ents {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if !e.IsDir() || s.valid(e.Name()) != nil {
-			continue
-		}
-		info, ok, err := s.Info(e.Name())
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, info)
-		}
-	}
-	slices.SortFunc(out, func(a, b Info) int {
-		if c := b.Last.Compare(a.Last); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	return out, nil
+	return s.scanPage(ctx, q)
 }
 
 // Info summarizes session id; ok is false when it has no events.
@@ -114,6 +105,101 @@ func (s *Store) Info(id string) (Info, bool, error) {
 	if err := s.valid(id); err != nil {
 		return Info{}, false, err
 	}
+	if c := s.catalog(); c != nil {
+		cs, ok, err := c.Get(context.Background(), id)
+		if err != nil || !ok {
+			return Info{}, false, err
+		}
+		return InfoOf(cs), true, nil
+	}
+	return s.scanInfo(id)
+}
+
+// InfoOf converts a catalog row.
+func InfoOf(cs catalog.Session) Info {
+	return Info{ID: cs.ID, First: time.Unix(0, cs.FirstNs).UTC(), Last: time.Unix(0, cs.LastNs).UTC(),
+		Count: int(cs.Count), Bytes: cs.Bytes, Types: cs.Types}
+}
+
+// scanPage answers q by reading every session's files: the way without a
+// catalog.
+func (s *Store) scanPage(ctx context.Context, q catalog.Query) (catalog.Page, error) {
+	ents, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return catalog.Page{}, nil
+	}
+	if err != nil {
+		return catalog.Page{}, fmt.Errorf("sessions: list: %w", err)
+	}
+	var all []Info
+	for _, e := range ents {
+		if err := ctx.Err(); err != nil {
+			return catalog.Page{}, err
+		}
+		if !e.IsDir() || s.valid(e.Name()) != nil || !strings.HasPrefix(e.Name(), q.Prefix) {
+			continue
+		}
+		info, ok, err := s.scanInfo(e.Name())
+		if err != nil {
+			return catalog.Page{}, err
+		}
+		if !ok || (q.ActiveSince != 0 && info.Last.UnixNano() < q.ActiveSince) ||
+			(q.ActiveUntil != 0 && info.Last.UnixNano() >= q.ActiveUntil) {
+			continue
+		}
+		if q.Type != "" || q.WithTypes {
+			if info.Types, err = s.scanTypes(ctx, info.ID); err != nil {
+				return catalog.Page{}, err
+			}
+			if q.Type != "" && !slices.Contains(info.Types, q.Type) {
+				continue
+			}
+		}
+		all = append(all, info)
+	}
+	slices.SortFunc(all, func(a, b Info) int {
+		if c := b.Last.Compare(a.Last); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	page := catalog.Page{Total: int64(len(all))}
+	start := 0
+	if q.After != nil {
+		start = len(all)
+		for i, in := range all {
+			if ns := in.Last.UnixNano(); ns < q.After.LastNs || (ns == q.After.LastNs && in.ID > q.After.ID) {
+				start = i
+				break
+			}
+		}
+	}
+	end := min(start+max(q.Limit, 1), len(all))
+	for _, in := range all[start:end] {
+		page.Sessions = append(page.Sessions, catalog.Session{ID: in.ID, FirstNs: in.First.UnixNano(),
+			LastNs: in.Last.UnixNano(), Count: int64(in.Count), Bytes: in.Bytes, Types: in.Types})
+	}
+	if end < len(all) && end > start {
+		last := all[end-1]
+		page.Next = &catalog.Position{LastNs: last.Last.UnixNano(), ID: last.ID}
+	}
+	return page, nil
+}
+
+func (s *Store) scanTypes(ctx context.Context, id string) ([]string, error) {
+	var types []string
+	err := s.Scan(ctx, id, Filter{}, func(e Entry) error {
+		if !slices.Contains(types, e.Type) {
+			types = append(types, e.Type)
+		}
+		return nil
+	})
+	slices.Sort(types)
+	return types, err
+}
+
+// scanInfo summarizes session id from its files.
+func (s *Store) scanInfo(id string) (Info, bool, error) {
 	dir := filepath.Join(s.dir, id)
 	files, err := listFiles(dir)
 	if err != nil || len(files) == 0 {
@@ -268,6 +354,9 @@ func (s *Store) Scan(ctx context.Context, id string, f Filter, fn func(Entry) er
 	if err != nil {
 		return err
 	}
+	if !f.Since.IsZero() {
+		fw.since = f.Since.UnixNano()
+	}
 	n := 0
 	err = fw.Read(ctx, func(e Entry) error {
 		if !f.match(&e) {
@@ -286,26 +375,4 @@ func (s *Store) Scan(ctx context.Context, id string, f Filter, fn func(Entry) er
 		return nil
 	}
 	return err
-}
-
-// Delete removes session id's files.
-func (s *Store) Delete(id string) error {
-	if err := s.valid(id); err != nil {
-		return err
-	}
-	dir := filepath.Join(s.dir, id)
-	if _, err := os.Stat(dir); err != nil {
-		return fmt.Errorf("sessions: delete %s: %w", id, err)
-	}
-	s.mu.Lock()
-	for p := range s.counts {
-		if filepath.Dir(p) == dir {
-			delete(s.counts, p)
-		}
-	}
-	s.mu.Unlock()
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("sessions: delete %s: %w", id, err)
-	}
-	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/eventgate/eventgate/internal/catalog"
 	"github.com/eventgate/eventgate/internal/record"
 )
 
@@ -90,12 +91,13 @@ func TestStoreFilterAndInfo(t *testing.T) {
 	_ = os.WriteFile(filepath.Join(sdir, fileName(1)), a, 0o644)
 	_ = os.WriteFile(filepath.Join(sdir, fileName(6)), append(b, []byte(`{"partial`)...), 0o644)
 	_ = os.MkdirAll(filepath.Join(dir, ".eventgate"), 0o755)
-	st := NewStore(dir, func(id string) error {
+	valid := func(id string) error {
 		if id[0] == '.' {
 			return os.ErrInvalid
 		}
 		return nil
-	})
+	}
+	st := NewStore(dir, valid, nil)
 	ctx := context.Background()
 	cases := []struct {
 		f    Filter
@@ -120,13 +122,56 @@ func TestStoreFilterAndInfo(t *testing.T) {
 			t.Errorf("%+v: %v, want %v", c.f, got, c.seqs)
 		}
 	}
-	infos, err := st.List(ctx)
-	if err != nil || len(infos) != 1 {
-		t.Fatalf("List: %+v %v", infos, err)
+	want := catalog.Session{ID: "s", FirstNs: time.Unix(1, 0).UnixNano(), LastNs: time.Unix(8, 0).UnixNano(), Count: 8,
+		Bytes: int64(len(a) + len(b) + len(`{"partial`)), Types: []string{"x", "y"}}
+	page, err := st.Page(ctx, catalog.Query{Limit: 10, WithTypes: true})
+	if err != nil || len(page.Sessions) != 1 || page.Total != 1 {
+		t.Fatalf("Page from the files: %+v %v", page, err)
 	}
-	in := infos[0]
-	if in.ID != "s" || in.Count != 8 || !in.First.Equal(time.Unix(1, 0)) || !in.Last.Equal(time.Unix(8, 0)) {
-		t.Fatalf("info %+v", in)
+	if got := page.Sessions[0]; !reflect.DeepEqual(got, want) {
+		t.Fatalf("from the files:\n got %+v\nwant %+v", got, want)
+	}
+
+	// The catalog rebuilt from the same files says the same, and knows the
+	// files and seqs as well.
+	cat, err := catalog.Open(ctx, filepath.Join(dir, ".eventgate", "catalog.db"), catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.Close()
+	rep, err := Rebuild(ctx, dir, valid, cat, nil)
+	if err != nil || rep != (RebuildReport{Sessions: 1, Events: 8}) {
+		t.Fatalf("Rebuild: %+v %v", rep, err)
+	}
+	if ok, err := cat.Complete(ctx); !ok || err != nil {
+		t.Fatalf("Complete after Rebuild: %v %v", ok, err)
+	}
+	cs := NewStore(dir, valid, cat)
+	page, err = cs.Page(ctx, catalog.Query{Limit: 10, WithTypes: true})
+	if err != nil || len(page.Sessions) != 1 || page.Total != 1 {
+		t.Fatalf("Page from the catalog: %+v %v", page, err)
+	}
+	// The catalog counts whole lines only: the torn tail is not an event.
+	want.FirstSeq, want.LastSeq, want.Bytes = 1, 8, int64(len(a)+len(b))
+	if got := page.Sessions[0]; !reflect.DeepEqual(got, want) {
+		t.Fatalf("from the catalog:\n got %+v\nwant %+v", got, want)
+	}
+	got, ok, err := cat.Get(ctx, "s")
+	if err != nil || !ok || !reflect.DeepEqual(got.Files, []uint64{1, 6}) {
+		t.Fatalf("Get: %+v %v %v", got, ok, err)
+	}
+	for _, c := range cases {
+		es, err := cs.Read(ctx, "s", c.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []uint64
+		for _, e := range es {
+			got = append(got, e.Seq)
+		}
+		if !equal(got, c.seqs) {
+			t.Errorf("with the catalog, %+v: %v, want %v", c.f, got, c.seqs)
+		}
 	}
 }
 
@@ -172,7 +217,7 @@ func TestFollowerReadsOnlyWhatIsNew(t *testing.T) {
 	dir := t.TempDir()
 	sdir := filepath.Join(dir, "s")
 	_ = os.MkdirAll(sdir, 0o755)
-	st := NewStore(dir, func(string) error { return nil })
+	st := NewStore(dir, func(string) error { return nil }, nil)
 	f1 := filepath.Join(sdir, fileName(1))
 	appendTo := func(path string, b []byte) {
 		fh, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

@@ -9,11 +9,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// syncFiles makes the written data of files, which all live under dir,
-// durable. On Linux one syncfs(2) of dir's file system replaces an fsync per
-// file: a busy gateway writes to hundreds of session files between commits.
-func syncFiles(dir string, files []*os.File) error {
-	if len(files) == 0 {
+// syncFiles makes the files and directories written under dir durable. On
+// Linux one syncfs(2) of dir's file system replaces an fsync per file: a busy
+// gateway writes to thousands of session files between commits.
+func syncFiles(dir string, paths []string) error {
+	if len(paths) == 0 {
 		return nil
 	}
 	d, err := os.Open(dir)
