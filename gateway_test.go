@@ -22,6 +22,10 @@ func TestMain(m *testing.M) {
 		crashChild()
 		return
 	}
+	if os.Getenv(manyChildEnv) != "" {
+		manyChild()
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/eventgate/eventgate/internal/catalog"
@@ -120,8 +121,9 @@ func decodeCursor(s string) (catalog.Position, error) {
 	if len(s) > 2*MaxSessionIDLen {
 		return bad("too long")
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
+	// The decoder skips line breaks; a cursor has none.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	if err != nil || strings.ContainsAny(s, "\r\n") {
 		return bad("is not base64url")
 	}
 	if len(b) < 1+8+1+4 || b[0] != cursorVersion {

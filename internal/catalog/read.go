@@ -299,13 +299,21 @@ func (c *Catalog) MaxSeq(ctx context.Context) (uint64, error) {
 }
 
 // Oldest returns up to limit sessions of least recent activity, oldest
-// first, whose last activity is before ns (any, when ns is 0).
-func (c *Catalog) Oldest(ctx context.Context, ns int64, limit int) ([]Session, error) {
+// first (the listing order reversed), whose last activity is before ns (any,
+// when ns is 0), after the position after when it is not nil.
+func (c *Catalog) Oldest(ctx context.Context, ns int64, after *Position, limit int) ([]Session, error) {
 	q := `SELECT id, last_ns, bytes FROM sessions`
-	args := []any{}
+	var where []string
+	var args []any
 	if ns != 0 {
-		q += ` WHERE last_ns < ?`
-		args = append(args, ns)
+		where, args = append(where, `last_ns < ?`), append(args, ns)
+	}
+	if after != nil {
+		where = append(where, `last_ns >= ?`, `(last_ns > ? OR id < ?)`)
+		args = append(args, after.LastNs, after.LastNs, after.ID)
+	}
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
 	q += ` ORDER BY last_ns, id DESC LIMIT ?`
 	args = append(args, limit)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eventgate/eventgate/internal/catalog"
 )
 
 // Retention bounds what the session files keep. Whole sessions are deleted,
@@ -88,47 +90,45 @@ func (p *Projector) handle(r request) error {
 		return err
 	}
 	cut := r.olderThan.UnixNano()
-	var after []string
+	var after *catalog.Position
 	for {
-		cands, err := p.cfg.Catalog.Oldest(p.ctx, cut, 1000)
-		if err != nil {
+		cands, err := p.cfg.Catalog.Oldest(p.ctx, cut, after, pruneChunk)
+		if err != nil || len(cands) == 0 {
 			return err
 		}
-		var ids []string
-		for _, c := range cands {
-			if !slices.Contains(after, c.ID) {
-				ids = append(ids, c.ID)
-			}
-		}
-		if len(ids) == 0 {
-			return nil
+		last := cands[len(cands)-1]
+		after = &catalog.Position{LastNs: last.LastNs, ID: last.ID}
+		ids := make([]string, len(cands))
+		for i, c := range cands {
+			ids[i] = c.ID
 		}
 		if r.dryRun {
 			*r.out = append(*r.out, ids...)
-			after = append(after, ids...)
-			if len(cands) < 1000 {
-				return nil
+		} else {
+			gone, err := p.deleteSessions(ids, true)
+			*r.out = append(*r.out, gone...)
+			p.mu.Lock()
+			p.pruned += uint64(len(gone))
+			p.mu.Unlock()
+			if err != nil {
+				return err
 			}
-			continue
 		}
-		gone, err := p.deleteSessions(ids, true)
-		*r.out = append(*r.out, gone...)
-		if err != nil {
-			return err
+		if len(cands) < pruneChunk {
+			return nil
 		}
-		if len(gone) == 0 {
-			return nil // only active sessions are left
-		}
-		after = append(after, ids...)
 	}
 }
+
+// pruneChunk is how many sessions a prune deletes at a time.
+const pruneChunk = 1000
 
 // enforceRetention deletes what Retention says has to go.
 func (p *Projector) enforceRetention() {
 	ret := p.cfg.Retention
 	var ids []string
 	if ret.MaxAge > 0 {
-		cands, err := p.cfg.Catalog.Oldest(p.ctx, ret.now().Add(-ret.MaxAge).UnixNano(), 1000)
+		cands, err := p.cfg.Catalog.Oldest(p.ctx, ret.now().Add(-ret.MaxAge).UnixNano(), nil, pruneChunk)
 		if err != nil {
 			p.cfg.Logger.Warn("session retention: list old sessions", "err", err)
 			return
@@ -144,7 +144,7 @@ func (p *Projector) enforceRetention() {
 			return
 		}
 		if excess := total - ret.MaxBytes; excess > 0 {
-			cands, err := p.cfg.Catalog.Oldest(p.ctx, 0, 1000)
+			cands, err := p.cfg.Catalog.Oldest(p.ctx, 0, nil, pruneChunk)
 			if err != nil {
 				p.cfg.Logger.Warn("session retention: list old sessions", "err", err)
 				return
