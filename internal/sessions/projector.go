@@ -70,6 +70,8 @@ type Projector struct {
 	wantJob     bool                // a Flush waits for the catalog
 	wantDurable bool                // a durable commit is due
 	pending     int                 // bytes buffered
+	free        [][]byte            // written buffers kept for reuse
+	freeBytes   int                 // their capacity
 	scratch     []byte
 
 	mu      sync.Mutex // guards the fields below
@@ -148,9 +150,26 @@ func Start(cfg Config) (*Projector, error) {
 // per interval rather than once per journal batch. Flush cuts it short.
 const writeDelay = 10 * time.Millisecond
 
-// maxPending is how many bytes of lines may wait in memory before they are
-// written regardless of writeDelay.
-const maxPending = 4 << 20
+// Lines wait in memory (at most writeDelay) so that each write system call
+// carries several lines of one session. With few sessions minPending bytes
+// make a write worthwhile; with many, lines are held until the sessions
+// waiting average perSession bytes each, up to maxPending in all. A
+// projector catching up over 10,000 sessions thus writes about 20 lines per
+// call instead of one.
+const (
+	minPending = 4 << 20
+	maxPending = 64 << 20
+	perSession = 8 << 10
+)
+
+// writeDue reports whether the buffered lines should be written now.
+func (p *Projector) writeDue() bool {
+	return p.pending >= maxPending || p.pending >= max(minPending, len(p.dirty)*perSession)
+}
+
+// maxFree bounds the bytes of line buffers kept for reuse after their
+// lines were written.
+const maxFree = 16 << 20
 
 func (p *Projector) run() {
 	defer close(p.done)
@@ -195,7 +214,7 @@ func (p *Projector) run() {
 				}
 				big, err = p.project(rec)
 			}
-			if big || p.pending >= maxPending {
+			if big || p.writeDue() {
 				if err := write(); err != nil && !p.pause(err) {
 					p.finish()
 					return
@@ -323,6 +342,11 @@ func (p *Projector) project(rec journal.Record) (big bool, err error) {
 		if err := p.rotate(st, rec.Seq); err != nil {
 			return false, err
 		}
+	}
+	if st.buf == nil && len(p.free) > 0 {
+		st.buf = p.free[len(p.free)-1]
+		p.free = p.free[:len(p.free)-1]
+		p.freeBytes -= cap(st.buf)
 	}
 	start := len(st.buf)
 	st.buf = appendLine(st.buf, rec.Seq, &v)
@@ -464,15 +488,29 @@ func (p *Projector) writeFile(st *sessState) error {
 	}
 	p.pending -= len(st.buf)
 	p.unsynced[st.f.Name()] = struct{}{}
-	st.buf = st.buf[:0]
-	if cap(st.buf) > 2<<20 {
-		st.buf = nil // a one-off large event: do not keep its buffer
-	}
+	p.release(st)
 	return nil
 }
 
 // writeAll writes every buffered line and wakes followers.
+// release takes st's written buffer back for reuse by any session, so that
+// memory follows the lines waiting, not the number of sessions. A one-off
+// large buffer is dropped.
+func (p *Projector) release(st *sessState) {
+	b := st.buf[:0]
+	st.buf = nil
+	if c := cap(b); c <= 1<<20 && p.freeBytes+c <= maxFree {
+		p.free = append(p.free, b)
+		p.freeBytes += c
+	}
+}
+
 func (p *Projector) writeAll() error {
+	if len(p.dirty) >= minParallel {
+		if err := p.writeMany(); err != nil {
+			return err
+		}
+	}
 	for len(p.dirty) > 0 {
 		st := p.dirty[len(p.dirty)-1]
 		if err := p.writeFile(st); err != nil {
