@@ -50,7 +50,7 @@ func (g *Gateway) Log(ctx context.Context, ev *Event) error {
 		g.bufPool.Put(bp)
 	}
 	if err != nil {
-		return fmt.Errorf("eventgate: log: %w", err)
+		return logError(err)
 	}
 	g.logged.Add(1)
 	return nil
@@ -83,7 +83,7 @@ func (g *Gateway) LogBatch(ctx context.Context, evs []*Event) error {
 			return err
 		}
 		if _, err := g.j.Append(ctx, payloads...); err != nil {
-			return fmt.Errorf("eventgate: log: %w", err)
+			return logError(err)
 		}
 		g.logged.Add(uint64(len(payloads)))
 	}

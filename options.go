@@ -55,6 +55,7 @@ type config struct {
 	retention       sessions.Retention
 	maxOpenFiles    int
 	rebuildProgress func(done, total int)
+	writeFault      func(n int) error
 }
 
 func defaultConfig() config {

@@ -162,12 +162,16 @@ func (b *batcher) fail(err error) {
 	case errors.Is(err, errBody):
 		b.fatalCode = http.StatusBadRequest
 		b.res.Error = err.Error()
+	case errors.Is(err, eventgate.ErrStorage):
+		b.fatalCode, b.res.Error = storageAnswer(err)
+		b.s.opts.Logger.Error("ingest: the journal cannot write", "err", err)
 	case b.ctx.Err() != nil:
 		b.fatalCode = 499 // client went away; nobody reads the answer
 		b.res.Error = "request canceled"
 	default:
+		// The cause (which may name server paths) goes to the log only.
 		b.fatalCode = http.StatusInternalServerError
-		b.res.Error = "recording failed: " + err.Error()
+		b.res.Error = "recording failed; the server log has the cause"
 		b.s.opts.Logger.Error("ingest: recording failed", "err", err)
 	}
 }
@@ -241,7 +245,7 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := b.status()
-	if code == http.StatusServiceUnavailable {
+	if code == http.StatusServiceUnavailable || code == http.StatusInsufficientStorage {
 		w.Header().Set("Retry-After", "1")
 	}
 	if b.fatal != nil && (code == http.StatusRequestEntityTooLarge || code == http.StatusBadRequest) {

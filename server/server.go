@@ -189,6 +189,12 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "session files failing", "error": st.SessionsError})
 		return
 	}
+	if err := s.gw.StorageError(); err != nil {
+		_, msg := storageAnswer(err)
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "journal cannot write", "error": msg})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "routes": s.gw.Routes()})
 }
 

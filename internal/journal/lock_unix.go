@@ -6,17 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
 )
 
 // ErrLocked is returned by Open when another process holds the journal.
 var ErrLocked = errors.New("journal: locked by another process")
 
+// lockDir takes an exclusive flock on the journal directory itself, so that
+// no file an operator deletes (a "stale" LOCK file of an earlier version, say)
+// can release it: the lock lives as long as the directory's inode and this
+// process's descriptor of it.
 func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.Open(dir)
 	if err != nil {
-		return nil, fmt.Errorf("journal: open lock file: %w", err)
+		return nil, fmt.Errorf("journal: open %s to lock it: %w", dir, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		_ = f.Close()
