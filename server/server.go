@@ -73,7 +73,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/events", s.pooled(s.ingest, s.require(ScopeIngest, s.handleIngest)))
 	m.HandleFunc("GET /v1/sessions", s.limited(s.require(ScopeRead, s.handleSessions)))
 	m.HandleFunc("GET /v1/sessions/{id}", s.limited(s.require(ScopeRead, s.handleSession)))
-	m.HandleFunc("GET /v1/sessions/{id}/events", s.limited(s.require(ScopeRead, s.handleEvents)))
+	m.HandleFunc("GET /v1/sessions/{id}/events", s.limited(s.require(ScopeRead, s.reportDamage(s.handleEvents))))
 	m.HandleFunc("GET /v1/sessions/{id}/stream", s.require(ScopeRead, s.handleStream))
 	m.HandleFunc("DELETE /v1/sessions/{id}", s.limited(s.require(ScopeAdmin, s.handleDelete)))
 	m.HandleFunc("POST /v1/sessions/prune", s.limited(s.require(ScopeAdmin, s.handlePrune)))
