@@ -16,7 +16,7 @@ const (
 	DefaultMaxPerToken       = 64       // requests of one token in each of the two pools
 	DefaultMinUploadRate     = 256      // bytes per second an ingest body must keep up, per UploadRateWindow
 	DefaultUploadRateWindow  = 10 * time.Second
-	DefaultMaxStreams        = 128      // SSE streams open at once
+	DefaultMaxStreams        = 128 // SSE streams open at once
 	DefaultBacklogWait       = 5 * time.Second
 	DefaultMaxResponseIDs    = 10000
 	DefaultMaxItemErrors     = 1000
