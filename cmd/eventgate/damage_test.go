@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -44,6 +45,7 @@ func TestCommandsReportDamagedLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	orig := bytes.Clone(b)
 	off := 0
 	for range 150 {
 		off += bytes.IndexByte(b[off:], '\n') + 1
@@ -101,4 +103,24 @@ func TestCommandsReportDamagedLines(t *testing.T) {
 	if !strings.Contains(out, "locked") {
 		t.Fatalf("second daemon: %s", out)
 	}
+
+	// With the daemon stopped, the damaged file is rebuilt from the journal.
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	<-d.exited
+	out = runCLI(t, bin, nil, 0, "rebuild-session", "cli-dmg", "--dir", dir)
+	if !strings.Contains(out, "rebuilt") {
+		t.Fatalf("rebuild-session: %s", out)
+	}
+	got, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got[:len(orig)], orig) {
+		t.Fatalf("the rebuilt file differs from the file before the damage")
+	}
+	out = runCLI(t, bin, nil, 0, "events", "cli-dmg", "--dir", dir, "-o", "ndjson")
+	if n := strings.Count(out, `"seq":`); n != total+1 {
+		t.Fatalf("after the rebuild: %d events, want %d", n, total+1)
+	}
+	runCLI(t, bin, nil, 0, "rebuild-session", "cli-dmg", "--dir", dir) // nothing left to do
 }
