@@ -134,7 +134,14 @@ func (g *uploadGuard) Read(p []byte) (int, error) {
 	_ = g.rc.SetReadDeadline(dl)
 	n, err := g.r.Read(p)
 	g.got += int64(n)
-	if err != nil && rate && errors.Is(err, os.ErrDeadlineExceeded) {
+	switch {
+	case err == nil:
+	case errors.Is(err, io.EOF):
+		// The body is in: no bound is left for the connection's reads
+		// while the request is handled (a deadline there would cancel the
+		// request's context), until the server sets its own for the next.
+		_ = g.rc.SetReadDeadline(time.Time{})
+	case rate && errors.Is(err, os.ErrDeadlineExceeded):
 		return n, errTooSlow
 	}
 	return n, err

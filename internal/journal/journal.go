@@ -42,7 +42,7 @@ type Recovery struct {
 type Journal struct {
 	dir  string
 	opts Options
-	lock *os.File
+	lock *dirLock
 
 	mu      sync.Mutex
 	nextSeq uint64
