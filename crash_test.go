@@ -111,8 +111,10 @@ func crashChild() {
 	wg.Wait()
 }
 
-// runAndKill starts a child on dir, kills it after a random delay and
-// returns the ids it acknowledged.
+// runAndKill starts a child on dir, kills it once it has acknowledged a
+// random number of events (from 50 to 1,549; a condition, not a delay, so a
+// loaded machine cannot kill it before its first acknowledgement) and
+// returns the ids it acknowledged, those written before the kill included.
 func runAndKill(t *testing.T, dir string, round int, deliver bool, rng *rand.Rand) []string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -129,23 +131,23 @@ func runAndKill(t *testing.T, dir string, round int, deliver bool, rng *rand.Ran
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	n := 50 + rng.IntN(1500)
 	var acks []string
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if id, ok := strings.CutPrefix(sc.Text(), "ack "); ok {
-				acks = append(acks, id)
-			}
+	sc := bufio.NewScanner(out)
+	for len(acks) < n && sc.Scan() {
+		if id, ok := strings.CutPrefix(sc.Text(), "ack "); ok {
+			acks = append(acks, id)
 		}
-	}()
-	time.Sleep(time.Duration(150+rng.IntN(350)) * time.Millisecond)
+	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
-	<-done
+	for sc.Scan() {
+		if id, ok := strings.CutPrefix(sc.Text(), "ack "); ok {
+			acks = append(acks, id)
+		}
+	}
 	_ = cmd.Wait()
-	if strings.Contains(stderr.String(), "open:") || strings.Contains(stderr.String(), "log:") {
-		t.Fatalf("round %d: child failed: %s", round, stderr.String())
+	if strings.Contains(stderr.String(), "open:") || strings.Contains(stderr.String(), "log:") || len(acks) < n {
+		t.Fatalf("round %d: the child failed after %d acknowledgements: %s", round, len(acks), stderr.String())
 	}
 	return acks
 }
@@ -160,11 +162,7 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 	var acked []string
 	const rounds = 20
 	for round := 0; round < rounds; round++ {
-		acks := runAndKill(t, dir, round, false, rng)
-		if len(acks) == 0 {
-			t.Logf("round %d: killed before any acknowledgement", round)
-		}
-		acked = append(acked, acks...)
+		acked = append(acked, runAndKill(t, dir, round, false, rng)...)
 	}
 	t.Logf("%d rounds, %d acknowledged events", rounds, len(acked))
 	if len(acked) < 1000 {

@@ -106,6 +106,7 @@ func Open(dir string, opts ...Option) (*Gateway, error) {
 		SegmentSize:   cfg.segmentSize,
 		MaxRecordSize: cfg.maxEventSize + 64<<10,
 		Logger:        cfg.logger,
+		WriteFault:    cfg.writeFault,
 	}
 	j, rec, err := journal.Open(filepath.Join(dir, ".eventgate", "journal"), jo)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 var ErrInvalidEvent = errors.New("eventgate: invalid event")
 
 // ErrEventTooLarge is matched by the error Log returns for an event whose
-// Data exceeds the configured maximum.
+// Data and Meta together exceed the configured maximum.
 var ErrEventTooLarge = errors.New("eventgate: event too large")
 
 // Log records ev durably (under the sync policy) and returns. Delivery to the
@@ -50,7 +50,7 @@ func (g *Gateway) Log(ctx context.Context, ev *Event) error {
 		g.bufPool.Put(bp)
 	}
 	if err != nil {
-		return fmt.Errorf("eventgate: log: %w", err)
+		return logError(err)
 	}
 	g.logged.Add(1)
 	return nil
@@ -83,7 +83,7 @@ func (g *Gateway) LogBatch(ctx context.Context, evs []*Event) error {
 			return err
 		}
 		if _, err := g.j.Append(ctx, payloads...); err != nil {
-			return fmt.Errorf("eventgate: log: %w", err)
+			return logError(err)
 		}
 		g.logged.Add(uint64(len(payloads)))
 	}
@@ -109,11 +109,14 @@ func (g *Gateway) prepare(ev *Event) error {
 	if ev == nil {
 		return fmt.Errorf("%w: nil event", ErrInvalidEvent)
 	}
-	if len(ev.Data) > g.cfg.maxEventSize {
-		return fmt.Errorf("%w: data is %d bytes, the limit is %d", ErrEventTooLarge, len(ev.Data), g.cfg.maxEventSize)
+	if err := g.checkSize(ev); err != nil {
+		return err
 	}
 	if len(ev.Data) > 0 && g.cfg.validateData && !jsonx.Valid(ev.Data) {
 		return fmt.Errorf("%w: data is not valid JSON", ErrInvalidEvent)
+	}
+	if g.cfg.validateData && !utf8.Valid(ev.Data) {
+		return fmt.Errorf("%w: data is not valid UTF-8", ErrInvalidEvent)
 	}
 	if ev.SessionID == "" || ev.Type == "" {
 		derive(ev)

@@ -55,6 +55,7 @@ type config struct {
 	retention       sessions.Retention
 	maxOpenFiles    int
 	rebuildProgress func(done, total int)
+	writeFault      func(n int) error
 }
 
 func defaultConfig() config {
@@ -95,8 +96,9 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithMaxEventSize bounds an event's Data, in bytes; Log rejects larger
-// events with ErrEventTooLarge. Default 1 MiB.
+// WithMaxEventSize bounds an event's Data and Meta (keys and values)
+// together, in bytes; Log rejects larger events with ErrEventTooLarge.
+// Default 1 MiB.
 func WithMaxEventSize(n int) Option { return func(c *config) { c.maxEventSize = n } }
 
 // WithSegmentSize sets the size at which journal segments rotate. Default 64 MiB.

@@ -93,9 +93,18 @@ type Limits struct {
 	MaxBody       ByteSize `yaml:"max_body"`       // JSON body; default 16MiB
 	MaxEventSize  ByteSize `yaml:"max_event_size"` // one event's data; default 1MiB
 	MaxStreamBody ByteSize `yaml:"max_stream_body"`
-	MaxConcurrent int      `yaml:"max_concurrent"` // default 256
+	MaxConcurrent int      `yaml:"max_concurrent"` // requests other than ingest; default 256
 	MaxStreams    int      `yaml:"max_streams"`    // SSE streams; default 128
 	BacklogWait   Duration `yaml:"backlog_wait"`   // default 5s
+	// MaxIngest caps ingest requests at once, in a pool of their own;
+	// default 256.
+	MaxIngest int `yaml:"max_ingest"`
+	// MaxPerToken caps one token's requests at once in each pool; default 64.
+	MaxPerToken int `yaml:"max_per_token"`
+	// MinUploadRate is the slowest an ingest body may arrive, in bytes a
+	// second measured over 10s; slower ones are cut. Default 256; -1
+	// disables it.
+	MinUploadRate int `yaml:"min_upload_rate"`
 }
 
 // Timeouts of the HTTP server; see server.Options.
@@ -305,7 +314,7 @@ func (c *Config) Validate() error {
 	if c.Limits.MaxEventSize > 0 && c.Limits.MaxEventSize > 64<<20 {
 		add("limits.max_event_size: at most 64MiB")
 	}
-	if c.Limits.MaxConcurrent < 0 || c.Limits.MaxStreams < 0 {
+	if c.Limits.MaxConcurrent < 0 || c.Limits.MaxStreams < 0 || c.Limits.MaxIngest < 0 || c.Limits.MaxPerToken < 0 {
 		add("limits: negative counts")
 	}
 	reg := c.registry()
@@ -430,6 +439,9 @@ func (c *Config) ServerOptions() server.Options {
 		MaxEventSize:      int(c.Limits.MaxEventSize),
 		MaxConcurrent:     c.Limits.MaxConcurrent,
 		MaxStreams:        c.Limits.MaxStreams,
+		MaxIngest:         c.Limits.MaxIngest,
+		MaxPerToken:       c.Limits.MaxPerToken,
+		MinUploadRate:     c.Limits.MinUploadRate,
 		BacklogWait:       c.Limits.BacklogWait.D(),
 		ReadHeaderTimeout: c.Timeouts.ReadHeader.D(),
 		ReadTimeout:       c.Timeouts.Read.D(),

@@ -456,46 +456,6 @@ func TestShutdownEndsStreamsAndReadiness(t *testing.T) {
 	}
 }
 
-func TestConcurrencyCap(t *testing.T) {
-	e := newEnv(t, Options{MaxConcurrent: 1})
-	pr, pw := io.Pipe()
-	done := make(chan int)
-	go func() {
-		req, _ := http.NewRequest("POST", e.url+"/v1/events", pr)
-		req.Header.Set("Content-Type", "application/x-ndjson")
-		req.Header.Set("Authorization", "Bearer "+ingestToken)
-		resp, err := e.client.Do(req)
-		if err != nil {
-			done <- -1
-			return
-		}
-		resp.Body.Close()
-		done <- resp.StatusCode
-	}()
-	// The first request holds the only slot while its body is open.
-	if _, err := pw.Write([]byte(`{"session_id":"c","data":1}` + "\n")); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		code, _, h := e.do("GET", "/v1/sessions", readToken, "", nil)
-		if code == 503 {
-			if h.Get("Retry-After") == "" {
-				t.Error("503 without Retry-After")
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the cap never answered 503")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	pw.Close()
-	if code := <-done; code != 202 {
-		t.Fatalf("the held request ended %d", code)
-	}
-}
-
 func TestMetrics(t *testing.T) {
 	breaker := transport.CircuitBreaker(transport.NewNull())
 	e := newEnv(t, Options{}, eventgate.WithTransport("nullroute", breaker))

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/eventgate/eventgate"
 
@@ -88,11 +89,17 @@ func DecodeObject(b []byte, allowBare bool) (*eventgate.Event, Shape, error) {
 		return true
 	})
 	if unknown != nil {
+		if allowBare && !utf8.Valid(b) {
+			return nil, "", notUTF8("data")
+		}
 		if allowBare {
 			return &eventgate.Event{Data: bytes.Clone(b)}, ShapeBare, nil
 		}
 		return nil, "", &DecodeError{Offset: -1, Msg: "unknown member " + string(unknown) +
 			`; an event is {"session_id","type","time","data","meta"} or {"event","metadata","timestamp"}`}
+	}
+	if err := w.checkUTF8(); err != nil {
+		return nil, "", err
 	}
 	eventForm := w.ID != nil || w.SessionID != nil || w.Type != nil || w.Time != nil || w.Data != nil || w.Meta != nil
 	seedForm := w.Event != nil || w.Metadata != nil || w.Timestamp != nil
@@ -104,6 +111,9 @@ func DecodeObject(b []byte, allowBare bool) (*eventgate.Event, Shape, error) {
 		ev, err := fromSeedForm(&w)
 		return ev, ShapeSeed, err
 	case allowBare:
+		if !utf8.Valid(b) { // a member given twice keeps only its last value in w
+			return nil, "", notUTF8("data")
+		}
 		return &eventgate.Event{Data: bytes.Clone(b)}, ShapeBare, nil
 	case eventForm && seedForm:
 		return nil, "", &DecodeError{Offset: -1, Msg: "the object mixes members of the event form (data, …) and the seed form (event, metadata, timestamp)"}

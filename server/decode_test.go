@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/eventgate/eventgate"
 )
@@ -124,6 +125,7 @@ func FuzzDecodeIngest(f *testing.F) {
 		`{"event":"x","timestamp":"2026-01-02T03:04:05+02:00"}`,
 		`{"type":"bare","x":[1,2,{"y":null}]}`,
 		`{"data":1,"event":2}`, `{"time":-1.5e2,"data":[]}`, `{"data":"\u00e9\ud800"}`, `[]`, `{`, `{"data":1}x`,
+		"{\"data\":\"\xff\"}", "{\"type\":\"\xc3\",\"data\":1}", "{\"data\":1,\"meta\":{\"\xfe\":\"v\"}}", "{\"x\":\"\xff\"}",
 	} {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
@@ -141,6 +143,19 @@ func FuzzDecodeIngest(f *testing.F) {
 		}
 		if shape == ShapeBare && !bare {
 			t.Fatal("bare shape without allowBare")
+		}
+		// Nothing that is not UTF-8 is accepted (RFC 8259), nor turned
+		// into U+FFFD silently: a U+FFFD comes only from the input's own
+		// (or from an escape).
+		replaced := func(s string) bool {
+			return strings.ContainsRune(s, utf8.RuneError) && !bytes.Contains(b, []byte("\uFFFD")) && !bytes.Contains(b, []byte(`\u`))
+		}
+		ok := utf8.Valid(ev.Data) && !replaced(ev.ID) && !replaced(ev.SessionID) && !replaced(ev.Type)
+		for k, v := range ev.Meta {
+			ok = ok && !replaced(k) && !replaced(v)
+		}
+		if !ok {
+			t.Fatalf("accepted an event that is not UTF-8, or with bytes replaced: %q", b)
 		}
 		js := eventgate.AppendJSON(nil, ev)
 		back, shape2, err := DecodeObject(js, false)

@@ -83,9 +83,8 @@ func (b *batcher) reject(e ItemError) {
 // add queues ev (item index i, line l) and records the chunk when full. It
 // returns false after a fatal error.
 func (b *batcher) add(ev *eventgate.Event, i, l int, off *int64) bool {
-	if len(ev.Data) > b.s.opts.MaxEventSize {
-		b.reject(ItemError{Index: i, Line: l, Offset: off, Code: codeTooLarge,
-			Error: fmt.Sprintf("data is %d bytes, the limit is %d", len(ev.Data), b.s.opts.MaxEventSize)})
+	if msg := oversize(ev, b.s.opts.MaxEventSize); msg != "" {
+		b.reject(ItemError{Index: i, Line: l, Offset: off, Code: codeTooLarge, Error: msg})
 		return true
 	}
 	b.evs = append(b.evs, ev)
@@ -159,15 +158,22 @@ func (b *batcher) fail(err error) {
 	case errors.Is(err, eventgate.ErrClosed):
 		b.fatalCode = http.StatusServiceUnavailable
 		b.res.Error = "the server is shutting down"
+	case errors.Is(err, errTooSlow):
+		b.fatalCode = http.StatusRequestTimeout
+		b.res.Error = fmt.Sprintf("the body arrived slower than %d bytes a second; it was cut (the items before the cut were processed)", b.s.opts.MinUploadRate)
 	case errors.Is(err, errBody):
 		b.fatalCode = http.StatusBadRequest
 		b.res.Error = err.Error()
+	case errors.Is(err, eventgate.ErrStorage):
+		b.fatalCode, b.res.Error = storageAnswer(err)
+		b.s.opts.Logger.Error("ingest: the journal cannot write", "err", err)
 	case b.ctx.Err() != nil:
 		b.fatalCode = 499 // client went away; nobody reads the answer
 		b.res.Error = "request canceled"
 	default:
+		// The cause (which may name server paths) goes to the log only.
 		b.fatalCode = http.StatusInternalServerError
-		b.res.Error = "recording failed: " + err.Error()
+		b.res.Error = "recording failed; the server log has the cause"
 		b.s.opts.Logger.Error("ingest: recording failed", "err", err)
 	}
 }
@@ -222,7 +228,7 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	b := &batcher{s: s, ctx: r.Context(), res: IngestResult{IDs: []string{}}}
-	cr := &countingReader{r: r.Body}
+	cr := &countingReader{r: s.guardUpload(w, r.Body, isNDJSON(mt))}
 	var shape string
 	switch {
 	case isNDJSON(mt):
@@ -241,10 +247,10 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := b.status()
-	if code == http.StatusServiceUnavailable {
+	if code == http.StatusServiceUnavailable || code == http.StatusInsufficientStorage {
 		w.Header().Set("Retry-After", "1")
 	}
-	if b.fatal != nil && (code == http.StatusRequestEntityTooLarge || code == http.StatusBadRequest) {
+	if b.fatal != nil && (code == http.StatusRequestEntityTooLarge || code == http.StatusBadRequest || code == http.StatusRequestTimeout) {
 		// The rest of the body was not read; do not reuse the connection.
 		w.Header().Set("Connection", "close")
 	}
@@ -457,7 +463,6 @@ func (s *Server) readNDJSON(w http.ResponseWriter, b *batcher, body io.Reader) {
 	rc := http.NewResponseController(w)
 	extend := func() {
 		now := time.Now()
-		_ = rc.SetReadDeadline(now.Add(s.opts.BodyIdleTimeout))
 		_ = rc.SetWriteDeadline(now.Add(s.opts.BodyIdleTimeout + s.opts.WriteTimeout))
 	}
 	extend()
@@ -468,28 +473,40 @@ func (s *Server) readNDJSON(w http.ResponseWriter, b *batcher, body io.Reader) {
 	var buf []byte
 	item := 0
 	for lineNo := 1; ; lineNo++ {
-		line, tooLong, err := readLine(br, buf[:0], limit)
+		line, tooLong, err := readLine(br, buf[:0], limit, s.opts.MaxBody)
 		buf = line
-		if err != nil && !errors.Is(err, io.EOF) {
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, errEndlessLine) {
+			if errors.Is(err, errTooSlow) {
+				// The lines that did arrive are recorded. The failed read
+				// canceled the request's context; the answer is still
+				// written.
+				b.ctx = context.WithoutCancel(b.ctx)
+				b.flush()
+			}
 			b.res.Line = lineNo
 			b.fail(bodyError(err))
 			return
 		}
 		if t := bytes.TrimSpace(line); len(t) > 0 || tooLong {
-			if tooLong {
-				// Reading on to the line's end could mean reading an
-				// endless line: the request ends here.
+			switch {
+			case tooLong && errors.Is(err, errEndlessLine):
+				// The line goes on past MaxBody: the request ends here.
 				b.flush()
 				b.res.Line = lineNo
 				b.fail(&http.MaxBytesError{Limit: int64(limit)})
-				b.res.Error = fmt.Sprintf("line %d exceeds the limit of %d bytes; the lines before it were processed", lineNo, limit)
+				b.res.Error = fmt.Sprintf("line %d exceeds the limit of %d bytes and does not end; the lines before it were processed", lineNo, limit)
 				return
-			}
-			ev, _, derr := DecodeObject(t, false)
-			if derr != nil {
-				b.rejectDecode(derr, item, lineNo, 0, false)
-			} else if !b.add(ev, item, lineNo, nil) {
-				return
+			case tooLong:
+				// The line ended: refuse it alone and read on.
+				b.reject(ItemError{Index: item, Line: lineNo, Code: codeTooLarge,
+					Error: fmt.Sprintf("line %d exceeds the limit of %d bytes", lineNo, limit)})
+			default:
+				ev, _, derr := DecodeObject(t, false)
+				if derr != nil {
+					b.rejectDecode(derr, item, lineNo, 0, false)
+				} else if !b.add(ev, item, lineNo, nil) {
+					return
+				}
 			}
 			item++
 		}
@@ -504,13 +521,15 @@ func (s *Server) readNDJSON(w http.ResponseWriter, b *batcher, body io.Reader) {
 	}
 }
 
-// readLine reads one line (without its '\n') into buf. It stops at a line
-// longer than limit, reporting tooLong. err is io.EOF after the last line.
-func readLine(br *bufio.Reader, buf []byte, limit int) (line []byte, tooLong bool, err error) {
+// readLine reads one line (without its '\n') into buf. A line longer than
+// limit is read on and dropped, up to skip more bytes, and reported tooLong
+// (err errEndlessLine when it goes on past skip). err is io.EOF after the
+// last line.
+func readLine(br *bufio.Reader, buf []byte, limit int, skip int64) (line []byte, tooLong bool, err error) {
 	for {
 		frag, err := br.ReadSlice('\n')
 		if len(buf)+len(frag) > limit+1 {
-			return buf[:0], true, nil
+			return buf[:0], true, skipLine(br, frag, err, skip)
 		}
 		buf = append(buf, frag...)
 		switch {
@@ -522,6 +541,21 @@ func readLine(br *bufio.Reader, buf []byte, limit int) (line []byte, tooLong boo
 			return buf, false, err
 		}
 	}
+}
+
+// errEndlessLine reports an NDJSON line that does not end within the bound.
+var errEndlessLine = errors.New("the line does not end")
+
+// skipLine drops the rest of a line of which frag (read with err) was the
+// latest part, reading at most skip more bytes.
+func skipLine(br *bufio.Reader, frag []byte, err error, skip int64) error {
+	for n := int64(0); errors.Is(err, bufio.ErrBufferFull); n += int64(len(frag)) {
+		if n > skip {
+			return errEndlessLine
+		}
+		frag, err = br.ReadSlice('\n')
+	}
+	return err
 }
 
 type countingReader struct {

@@ -11,8 +11,12 @@ const (
 	DefaultMaxEventSize      = 1 << 20  // bytes of one event's data
 	DefaultChunkEvents       = 1000     // events per Gateway.LogBatch call
 	DefaultChunkBytes        = 4 << 20  // bytes of data per Gateway.LogBatch call
-	DefaultMaxConcurrent     = 256      // requests served at once (streams excluded)
-	DefaultMaxStreams        = 128      // SSE streams open at once
+	DefaultMaxConcurrent     = 256      // requests other than ingest served at once (streams excluded)
+	DefaultMaxIngest         = 256      // ingest requests served at once
+	DefaultMaxPerToken       = 64       // requests of one token in each of the two pools
+	DefaultMinUploadRate     = 256      // bytes per second an ingest body must keep up, per UploadRateWindow
+	DefaultUploadRateWindow  = 10 * time.Second
+	DefaultMaxStreams        = 128 // SSE streams open at once
 	DefaultBacklogWait       = 5 * time.Second
 	DefaultMaxResponseIDs    = 10000
 	DefaultMaxItemErrors     = 1000
@@ -50,8 +54,8 @@ type Options struct {
 	// MaxStreamBody bounds an NDJSON body. Default 0: unbounded, since NDJSON
 	// is read and recorded line by line and never held whole in memory.
 	MaxStreamBody int64
-	// MaxEventSize bounds one event's data, and (with 64 KiB for the rest of
-	// the object) one NDJSON line. Default DefaultMaxEventSize (1 MiB). It
+	// MaxEventSize bounds one event's data and meta together, and (with 64
+	// KiB for the rest of the object) one NDJSON line. Default DefaultMaxEventSize (1 MiB). It
 	// should not exceed the Gateway's own WithMaxEventSize.
 	MaxEventSize int
 	// ChunkEvents and ChunkBytes bound one Gateway.LogBatch call made while
@@ -69,10 +73,27 @@ type Options struct {
 	// Default DefaultMaxItemErrors.
 	MaxItemErrors int
 
-	// MaxConcurrent caps the requests handled at once, SSE streams and the
-	// health, readiness and metrics endpoints excepted; past it requests are
-	// answered 503. Default DefaultMaxConcurrent.
+	// MaxConcurrent caps the requests other than ingest handled at once,
+	// SSE streams and the health, readiness and metrics endpoints excepted;
+	// past it requests are answered 503. Default DefaultMaxConcurrent.
 	MaxConcurrent int
+	// MaxIngest caps the ingest requests (POST /v1/events) handled at
+	// once, in a pool of their own, so that slow uploads never starve
+	// reads; past it they are answered 503. Default DefaultMaxIngest.
+	MaxIngest int
+	// MaxPerToken caps the requests one token has in progress in each pool
+	// (ingest; everything else); past it that token's requests are
+	// answered 503 while other tokens are served. Default
+	// DefaultMaxPerToken; it applies only with authentication.
+	MaxPerToken int
+	// MinUploadRate is the slowest an ingest body may arrive, in bytes per
+	// second, averaged over each UploadRateWindow; a slower body is cut
+	// and answered 408 (what was read before is processed). Default
+	// DefaultMinUploadRate; negative disables it.
+	MinUploadRate int
+	// UploadRateWindow is the period over which MinUploadRate is measured.
+	// Default DefaultUploadRateWindow.
+	UploadRateWindow time.Duration
 	// MaxStreams caps the SSE streams open at once. Default DefaultMaxStreams.
 	MaxStreams int
 
@@ -122,6 +143,12 @@ func (o Options) withDefaults() Options {
 	def(&o.MaxResponseIDs, DefaultMaxResponseIDs)
 	def(&o.MaxItemErrors, DefaultMaxItemErrors)
 	def(&o.MaxConcurrent, DefaultMaxConcurrent)
+	def(&o.MaxIngest, DefaultMaxIngest)
+	def(&o.MaxPerToken, DefaultMaxPerToken)
+	if o.MinUploadRate == 0 {
+		o.MinUploadRate = DefaultMinUploadRate
+	}
+	defD(&o.UploadRateWindow, DefaultUploadRateWindow)
 	def(&o.MaxStreams, DefaultMaxStreams)
 	defD(&o.BacklogWait, DefaultBacklogWait)
 	defD(&o.ReadHeaderTimeout, DefaultReadHeaderTimeout)

@@ -26,7 +26,8 @@ type Server struct {
 
 	hasRoutes bool // the Gateway has routes, whose backlog may block ingest
 
-	sem     chan struct{} // MaxConcurrent slots
+	reads   *pool         // MaxConcurrent slots
+	ingest  *pool         // MaxIngest slots
 	streams chan struct{} // MaxStreams slots
 
 	stopping  atomic.Bool
@@ -49,7 +50,8 @@ func New(gw *eventgate.Gateway, opts Options) (*Server, error) {
 		gw:      gw,
 		opts:    o,
 		mux:     http.NewServeMux(),
-		sem:     make(chan struct{}, o.MaxConcurrent),
+		reads:   newPool("", o.MaxConcurrent, o.MaxPerToken, o.Tokens),
+		ingest:  newPool("ingest ", o.MaxIngest, o.MaxPerToken, o.Tokens),
 		streams: make(chan struct{}, o.MaxStreams),
 		stopCh:  make(chan struct{}),
 	}
@@ -68,10 +70,10 @@ func (s *Server) routes() {
 	} else {
 		m.HandleFunc("GET /metrics", s.require(ScopeRead, s.metrics.handler().ServeHTTP))
 	}
-	m.HandleFunc("POST /v1/events", s.limited(s.require(ScopeIngest, s.handleIngest)))
+	m.HandleFunc("POST /v1/events", s.pooled(s.ingest, s.require(ScopeIngest, s.handleIngest)))
 	m.HandleFunc("GET /v1/sessions", s.limited(s.require(ScopeRead, s.handleSessions)))
 	m.HandleFunc("GET /v1/sessions/{id}", s.limited(s.require(ScopeRead, s.handleSession)))
-	m.HandleFunc("GET /v1/sessions/{id}/events", s.limited(s.require(ScopeRead, s.handleEvents)))
+	m.HandleFunc("GET /v1/sessions/{id}/events", s.limited(s.require(ScopeRead, s.reportDamage(s.handleEvents))))
 	m.HandleFunc("GET /v1/sessions/{id}/stream", s.require(ScopeRead, s.handleStream))
 	m.HandleFunc("DELETE /v1/sessions/{id}", s.limited(s.require(ScopeAdmin, s.handleDelete)))
 	m.HandleFunc("POST /v1/sessions/prune", s.limited(s.require(ScopeAdmin, s.handlePrune)))
@@ -87,21 +89,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// limited caps the requests handled at once; past the cap it answers 503.
-func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case s.sem <- struct{}{}:
-		default:
-			s.metrics.overload.Inc()
-			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusServiceUnavailable, "too many requests in progress; retry later")
-			return
-		}
-		defer func() { <-s.sem }()
-		h(w, r)
-	}
-}
+// limited caps the requests handled at once in the pool of everything but
+// ingest; past the cap it answers 503.
+func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc { return s.pooled(s.reads, h) }
 
 // StartShutdown marks the server not ready (/readyz answers 503) and ends
 // its SSE streams, so that http.Server.Shutdown does not wait for them.
@@ -187,6 +177,12 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	}
 	if st := s.gw.Stats(); st.SessionsError != "" {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "session files failing", "error": st.SessionsError})
+		return
+	}
+	if err := s.gw.StorageError(); err != nil {
+		_, msg := storageAnswer(err)
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "journal cannot write", "error": msg})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "routes": s.gw.Routes()})

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/sessions"
 )
 
 // handleStream serves GET /v1/sessions/{id}/stream as Server-Sent Events: it
@@ -24,8 +26,13 @@ import (
 // With speed > 0 the history (events logged before the stream started) is
 // paced by the gaps between the events' times divided by speed; live events
 // are sent as they come. A comment line is sent every StreamPing to keep the
-// connection open. The stream ends when the client leaves or the server
-// shuts down.
+// connection open. Damaged session-file lines are skipped and reported as
+//
+//	event: error
+//	data: <a DamageRecord>
+//
+// and the stream goes on. It ends when the client leaves or the server shuts
+// down.
 func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	id, ok := sessionID(w, r)
 	if !ok {
@@ -104,10 +111,15 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	}()
 	defer func() { cancel(); wg.Wait() }()
 
+	// Damaged session-file lines are skipped; the client is told.
+	fctx := sessions.WithDamageReport(ctx, func(d sessions.DamagedLine) {
+		s.opts.Logger.Warn("server: stream skipped damaged session-file lines", "session", id, "lines", d.Lines)
+		sw.write(appendSSEDamage(nil, d))
+	})
 	liveFrom := s.gw.Stats().NextSeq
 	var prev time.Time
 	var buf []byte
-	err = s.gw.Follow(ctx, id, after, func(e eventgate.StoredEvent) error {
+	err = s.gw.Follow(fctx, id, after, func(e eventgate.StoredEvent) error {
 		if speed > 0 && e.Seq < liveFrom {
 			if !prev.IsZero() {
 				if gap := e.Time.Sub(prev); gap > 0 && !s.sleep(ctx, time.Duration(float64(gap)/speed)) {
@@ -157,6 +169,14 @@ func (s *sseWriter) write(b []byte) bool {
 		return false
 	}
 	return true
+}
+
+// appendSSEDamage appends an "event: error" carrying d's DamageRecord.
+func appendSSEDamage(dst []byte, d sessions.DamagedLine) []byte {
+	b, _ := json.Marshal(damageRecord(d))
+	dst = append(dst, "event: error\ndata: "...)
+	dst = append(dst, b...)
+	return append(dst, "\n\n"...)
 }
 
 // appendSSE appends e as one SSE event. The JSON is split at line breaks

@@ -185,6 +185,8 @@ func (a *app) eventsCommand() *cobra.Command {
 }
 
 // eachEvent calls fn for each event of session id matching f, in order.
+// Damaged session-file lines are skipped, each told on stderr; then it
+// returns an exit error (status 1) with their count.
 func (a *app) eachEvent(id string, f eventgate.EventFilter, fn func(*eventgate.StoredEvent) error) error {
 	if err := eventgate.ValidateSessionID(id); err != nil {
 		return &exitError{code: 2, err: err}
@@ -199,10 +201,15 @@ func (a *app) eachEvent(id string, f eventgate.EventFilter, fn func(*eventgate.S
 		} else if !ok {
 			return failed("no session %q", id)
 		}
-		return st.Scan(a.ctx, id, sessions.Filter(f), func(e sessions.Entry) error {
+		dc := &damageCounter{stderr: a.stderr}
+		err = st.Scan(dc.context(a.ctx), id, sessions.Filter(f), func(e sessions.Entry) error {
 			se := storedEvent(e)
 			return fn(&se)
 		})
+		if err != nil {
+			return err
+		}
+		return dc.err()
 	}
 	c, err := a.client()
 	if err != nil {
@@ -217,9 +224,12 @@ func (a *app) eachEvent(id string, f eventgate.EventFilter, fn func(*eventgate.S
 	}
 	defer resp.Body.Close()
 	br := bufio.NewReaderSize(resp.Body, 1<<20)
+	dc := &damageCounter{stderr: a.stderr}
 	for {
 		line, err := br.ReadBytes('\n')
-		if len(line) > 1 {
+		if len(line) > 1 && isDamageRecord(line) {
+			dc.remote(line)
+		} else if len(line) > 1 {
 			se, derr := decodeStored(line)
 			if derr != nil {
 				return derr
@@ -229,7 +239,7 @@ func (a *app) eachEvent(id string, f eventgate.EventFilter, fn func(*eventgate.S
 			}
 		}
 		if errors.Is(err, io.EOF) {
-			return nil
+			return dc.err()
 		}
 		if err != nil {
 			return err

@@ -67,8 +67,10 @@ func (a *app) tail(id string, n int, follow bool, output string) error {
 	})
 	var ee *exitError
 	var he *httpError
-	notYet := errors.As(err, &ee) || (errors.As(err, &he) && he.status == http.StatusNotFound)
-	if err != nil && !(follow && notYet) { // following a session not yet there is fine
+	var de *damageError
+	damaged := errors.As(err, &de) // told on stderr; the events are printed
+	notYet := !damaged && (errors.As(err, &ee) || (errors.As(err, &he) && he.status == http.StatusNotFound))
+	if err != nil && !damaged && !(follow && notYet) { // following a session not yet there is fine
 		return err
 	}
 	for i := range ring {
@@ -77,6 +79,9 @@ func (a *app) tail(id string, n int, follow bool, output string) error {
 		}
 	}
 	if !follow {
+		if damaged {
+			return err
+		}
 		return nil
 	}
 	if a.server != "" {
@@ -86,10 +91,16 @@ func (a *app) tail(id string, n int, follow bool, output string) error {
 	if err != nil {
 		return err
 	}
+	// One follower for the whole run: each damaged line is told once.
+	fw, err := st.Follower(id, last)
+	if err != nil {
+		return err
+	}
+	dc := &damageCounter{stderr: a.stderr}
+	ctx := dc.context(a.ctx)
 	for sleepCtx(a.ctx, 250*time.Millisecond) {
-		err := st.Scan(a.ctx, id, sessions.Filter{AfterSeq: last}, func(e sessions.Entry) error {
+		err := fw.Read(ctx, func(e sessions.Entry) error {
 			se := storedEvent(e)
-			last = se.Seq
 			return p.print(&se)
 		})
 		if err != nil && a.ctx.Err() == nil {
@@ -109,6 +120,7 @@ func (a *app) followRemote(id string, last uint64, p *eventPrinter) error {
 	}
 	defer c.close()
 	backoff := 250 * time.Millisecond
+	dc := &damageCounter{stderr: a.stderr}
 	for a.ctx.Err() == nil {
 		hdr := http.Header{"Accept": {"text/event-stream"}, "Last-Event-Id": {strconv.FormatUint(last, 10)}}
 		resp, err := c.do(a.ctx, "GET", "/v1/sessions/"+url.PathEscape(id)+"/stream", "", nil, hdr)
@@ -118,7 +130,11 @@ func (a *app) followRemote(id string, last uint64, p *eventPrinter) error {
 		}
 		if err == nil {
 			backoff = 250 * time.Millisecond
-			err = readStream(a.ctx, resp, func(data []byte) error {
+			err = readStream(a.ctx, resp, func(event string, data []byte) error {
+				if event == "error" {
+					dc.remote(data) // damaged lines the server skipped; the stream goes on
+					return nil
+				}
 				se, err := decodeStored(data)
 				if err != nil {
 					return err
@@ -140,10 +156,12 @@ func (a *app) followRemote(id string, last uint64, p *eventPrinter) error {
 	return nil
 }
 
-// readStream calls fn with the data of each Server-Sent Event of resp.
-func readStream(ctx context.Context, resp *http.Response, fn func(data []byte) error) error {
+// readStream calls fn with the event name ("" when none) and the data of
+// each Server-Sent Event of resp.
+func readStream(ctx context.Context, resp *http.Response, fn func(event string, data []byte) error) error {
 	br := bufio.NewReaderSize(resp.Body, 64<<10)
 	var data []byte
+	var event string
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil {
@@ -156,11 +174,13 @@ func readStream(ctx context.Context, resp *http.Response, fn func(data []byte) e
 		switch {
 		case line == "":
 			if data != nil {
-				if err := fn(data); err != nil {
+				if err := fn(event, data); err != nil {
 					return err
 				}
 			}
-			data = nil
+			data, event = nil, ""
+		case strings.HasPrefix(line, "event:"):
+			event = strings.TrimPrefix(strings.TrimPrefix(line, "event:"), " ")
 		case strings.HasPrefix(line, "data:"):
 			v := strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " ")
 			if data != nil {

@@ -42,12 +42,13 @@ type Recovery struct {
 type Journal struct {
 	dir  string
 	opts Options
-	lock *os.File
+	lock *dirLock
 
 	mu      sync.Mutex
 	nextSeq uint64
 	cur     *batch
 	failed  error // sticky: set when the journal can no longer be trusted
+	stalled error // the last segment write failed; cleared by the next that succeeds (stall.go)
 	closed  bool
 
 	kick     chan struct{} // wakes the writer; capacity 1
@@ -62,6 +63,7 @@ type Journal struct {
 	spare    []byte
 	dirty    bool // written but not fsynced
 	lastSync time.Time
+	stalledW bool // writer-owned: stalled != nil
 
 	pub publisher
 }
@@ -132,6 +134,10 @@ func (j *Journal) Append(ctx context.Context, payloads ...[]byte) (uint64, error
 	}
 	if j.failed != nil {
 		err := j.failed
+		j.mu.Unlock()
+		return 0, err
+	}
+	if err := j.refuseStalled(); err != nil {
 		j.mu.Unlock()
 		return 0, err
 	}

@@ -39,6 +39,11 @@ type Options struct {
 	MaxBuffer int
 	// Logger receives recovery and failure reports. Default: discard.
 	Logger *slog.Logger
+	// WriteFault, when set, is called before every write of n bytes to a
+	// journal file; a non-nil error fails that write as the device would
+	// (wrap syscall.ENOSPC for a full disk), with nothing written. It exists
+	// to test how callers live through storage failures. Default none.
+	WriteFault func(n int) error
 
 	// openFile opens segment files; tests replace it to inject failures.
 	openFile func(name string, flag int, perm os.FileMode) (segmentFile, error)
@@ -65,6 +70,9 @@ func (o *Options) withDefaults() Options {
 		c.openFile = func(name string, flag int, perm os.FileMode) (segmentFile, error) {
 			return os.OpenFile(name, flag, perm)
 		}
+	}
+	if c.WriteFault != nil {
+		c.openFile = faultyOpen(c.openFile, c.WriteFault)
 	}
 	return c
 }

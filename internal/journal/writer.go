@@ -20,12 +20,28 @@ func (j *Journal) writer() {
 		go j.syncer(stop, synced)
 		defer func() { close(stop); <-synced }()
 	}
+	var probeDelay time.Duration
 	for {
 		quitting := false
+		var probe <-chan time.Time
+		if j.stalledW && j.opts.Sync == SyncAlways {
+			// No batch of its own to retry: see whether the disk takes
+			// writes again, so the stall ends without a producer's help.
+			probeDelay = min(max(2*probeDelay, stallRetryMin), stallRetryMax)
+			t := time.NewTimer(probeDelay)
+			probe = t.C
+		}
 		select {
 		case <-j.kick:
 		case <-j.quit:
 			quitting = true
+		case <-probe:
+			if err := j.probe(); err == nil {
+				j.stalledW = false
+				j.setStalled(nil)
+				probeDelay = 0
+			}
+			continue
 		}
 		j.flushOnce(quitting)
 		if quitting {
@@ -85,6 +101,16 @@ func (j *Journal) flushOnce(final bool) {
 	}
 	if len(b.buf) > 0 {
 		b.err = j.write(b)
+		// Under SyncInterval and SyncNever b was acknowledged: keep it and
+		// retry until the disk takes it (see stall.go).
+		var delay time.Duration
+		for b.err != nil && j.opts.Sync != SyncAlways && j.Err() == nil {
+			if !j.retryWait(&delay) {
+				j.fail(fmt.Errorf("%w; closed before it could be retried: records acknowledged were lost", b.err))
+				break
+			}
+			b.err = j.write(b)
+		}
 	}
 	if b.err == nil && (j.opts.Sync == SyncAlways || forceSync) {
 		b.err = j.syncSegment()
@@ -129,15 +155,20 @@ func (j *Journal) gather() {
 
 // write appends b to the active segment. On a failed or short write it cuts
 // the segment back to where it was, so no half record is ever followed by a
-// later, complete one; if even that fails, the journal stops.
+// later, complete one, and stalls the journal (stall.go); if even cutting
+// back fails, the journal stops.
 func (j *Journal) write(b *batch) error {
 	n, err := j.seg.Write(b.buf)
 	if err == nil {
 		j.segSize += int64(n)
 		j.dirty = true
+		if j.stalledW {
+			j.stalledW = false
+			j.setStalled(nil)
+		}
 		return nil
 	}
-	werr := fmt.Errorf("journal: write segment %d: %w", j.segName, err)
+	werr := &WriteError{Segment: j.segName, Err: err}
 	if n > 0 {
 		if terr := j.seg.Truncate(j.segSize); terr != nil {
 			j.fail(fmt.Errorf("%w; cutting the partial write failed too: %v", werr, terr))
@@ -148,23 +179,22 @@ func (j *Journal) write(b *batch) error {
 			return werr
 		}
 	}
+	j.stalledW = true
+	j.setStalled(werr)
 	// Nothing of b is on disk. Under SyncAlways every caller is still
 	// waiting, so b and the batch queued behind it both fail and their seqs
-	// are given back: the journal stays gapless and keeps accepting. Under the
-	// other modes callers were already told "ok", so the loss is made loud
-	// and permanent.
-	j.mu.Lock()
+	// are given back: the journal stays gapless. Under the other modes
+	// callers were already told "ok": the writer keeps b and retries it.
 	if j.opts.Sync == SyncAlways {
+		j.mu.Lock()
 		behind := j.cur
 		j.cur = &batch{buf: behind.buf[:0], first: b.first, done: make(chan struct{})}
 		j.nextSeq = b.first
 		behind.buf = nil
 		behind.err = werr
 		close(behind.done)
-	} else if j.failed == nil {
-		j.failed = fmt.Errorf("%w; records acknowledged before it were lost", werr)
+		j.mu.Unlock()
 	}
-	j.mu.Unlock()
 	return werr
 }
 

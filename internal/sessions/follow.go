@@ -33,7 +33,7 @@ func (s *Store) Follower(id string, afterSeq uint64) (*Follower, error) {
 }
 
 // Read calls fn for every complete line written since the last Read, in
-// order.
+// order. Damaged lines are skipped (see WithDamageReport).
 func (f *Follower) Read(ctx context.Context, fn func(Entry) error) error {
 	dir := filepath.Join(f.st.dir, f.id)
 	files, err := listFiles(dir)
@@ -126,6 +126,14 @@ func (f *Follower) readFile(ctx context.Context, path string, fn func(Entry) err
 		return fmt.Errorf("sessions: seek %s: %w", path, err)
 	}
 	r := bufio.NewReaderSize(fh, 64<<10)
+	// A damaged line is reported once the next good line shows that it lies
+	// after where this read starts (or at the end of the file).
+	var pending *DamagedLine
+	defer func() {
+		if pending != nil {
+			reportDamage(ctx, *pending)
+		}
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -146,10 +154,26 @@ func (f *Follower) readFile(ctx context.Context, path string, fn func(Entry) err
 			}
 			return fmt.Errorf("sessions: read %s: %w", path, err)
 		}
+		at := f.off
 		f.off += int64(len(line))
 		var e Entry
-		if err := json.Unmarshal(line, &e); err != nil {
-			return fmt.Errorf("sessions: %s/%s: %w", f.id, filepath.Base(path), err)
+		if err := json.Unmarshal(line, &e); err != nil || e.Seq == 0 {
+			if pending != nil {
+				pending.Lines++
+			} else {
+				reason := "not an entry: no seq"
+				if err != nil {
+					reason = "not an entry: " + err.Error()
+				}
+				pending = &DamagedLine{Session: f.id, File: filepath.Base(path), Offset: at, Lines: 1, AfterSeq: f.after, Reason: reason}
+			}
+			continue
+		}
+		if pending != nil {
+			if e.Seq > f.after {
+				reportDamage(ctx, *pending)
+			}
+			pending = nil
 		}
 		if e.Seq <= f.after {
 			continue
