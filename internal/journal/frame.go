@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 )
 
 // Frames. Every record is one frame. Version 2, which this package writes:
@@ -30,8 +31,8 @@ import (
 //	8       8     seq      uint64 LE
 //	16      n     payload
 //
-// A segment holds frames of one version only; its first 4 bytes tell which
-// (an empty segment is version 2). Damage in a version-1 segment loses the
+// A segment holds frames of one version only: version 1 when it starts with
+// an intact version-1 frame, else version 2 (see versionOf). Damage in a version-1 segment loses the
 // rest of that segment, since nothing marks where the next frame starts.
 const (
 	headerSize   = 20 // version 2
@@ -53,12 +54,40 @@ const (
 	frameV1
 )
 
-// versionOf tells the frame version of a segment from its first bytes.
-func versionOf(first []byte) frameVersion {
-	if len(first) >= 4 && !bytes.Equal(first[:4], frameMagic[:]) {
+// versionOf tells the frame version of a segment from its first bytes: a
+// segment that starts with an intact version-1 frame is version 1; any other
+// (empty, starting with the magic, or with a damaged first frame) is version
+// 2, whose reader resynchronises on the next magic.
+func versionOf(first []byte, maxRecord int) frameVersion {
+	if len(first) < v1HeaderSize || bytes.Equal(first[:4], frameMagic[:]) {
+		return frameV2
+	}
+	if _, _, _, need, err := decodeFrame(first, frameV1, maxRecord); err == nil && need == 0 {
 		return frameV1
 	}
 	return frameV2
+}
+
+// readVersion tells the frame version of the segment in f.
+func readVersion(f io.ReaderAt, maxRecord int) (frameVersion, error) {
+	head := make([]byte, v1HeaderSize)
+	n, err := f.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return 0, err
+	}
+	if n < v1HeaderSize || bytes.Equal(head[:4], frameMagic[:]) {
+		return frameV2, nil
+	}
+	size := int64(binary.LittleEndian.Uint32(head))
+	if size > int64(maxRecord) {
+		return frameV2, nil
+	}
+	frame := make([]byte, v1HeaderSize+size)
+	n, err = f.ReadAt(frame, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return 0, err
+	}
+	return versionOf(frame[:n], maxRecord), nil
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

@@ -1,9 +1,7 @@
 package journal
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -97,7 +95,7 @@ func (j *Journal) recover() (Recovery, error) {
 		return rec, j.openSegment(j.nextSeq)
 	}
 	for _, s := range segs[:len(segs)-1] {
-		size, v, err := segInfo(j.dir, s)
+		size, v, err := segInfo(j.dir, s, j.opts.MaxRecordSize)
 		if err != nil {
 			return rec, err
 		}
@@ -177,7 +175,7 @@ func (j *Journal) recover() (Recovery, error) {
 }
 
 // segInfo returns a segment's size and frame version.
-func segInfo(dir string, s uint64) (int64, frameVersion, error) {
+func segInfo(dir string, s uint64, maxRecord int) (int64, frameVersion, error) {
 	f, err := os.Open(segPath(dir, s))
 	if err != nil {
 		return 0, 0, fmt.Errorf("journal: open segment %d: %w", s, err)
@@ -187,12 +185,11 @@ func segInfo(dir string, s uint64) (int64, frameVersion, error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("journal: stat segment %d: %w", s, err)
 	}
-	var head [4]byte
-	n, err := f.ReadAt(head[:], 0)
-	if err != nil && !errors.Is(err, io.EOF) {
+	v, err := readVersion(f, maxRecord)
+	if err != nil {
 		return 0, 0, fmt.Errorf("journal: read segment %d: %w", s, err)
 	}
-	return fi.Size(), versionOf(head[:n]), nil
+	return fi.Size(), v, nil
 }
 
 // loadCursors registers every saved cursor, so that segments a reader still

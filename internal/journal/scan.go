@@ -55,7 +55,7 @@ type segScan struct {
 // segment's first seq, minus one). fn, when not nil, is called for each valid
 // frame in order.
 func scanSegment(b []byte, first, maxSeq uint64, maxRecord int, fn func(seq uint64, off int64, payload []byte)) segScan {
-	s := segScan{Version: versionOf(b)}
+	s := segScan{Version: versionOf(b, maxRecord)}
 	want := first
 	off := 0
 	for off < len(b) {
