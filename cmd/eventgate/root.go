@@ -45,7 +45,8 @@ forwards them, at least once and in per-session order, to downstream systems.`,
 	pf.StringVar(&a.dir, "dir", "", "data directory (default: config, $EVENTGATE_DIR, $AGENT_LOG_DIR, ./logs/sessions)")
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn, error (default: config, or info)")
 	root.AddCommand(a.serveCommand(), a.logCommand(), a.sessionsCommand(), a.eventsCommand(), a.tailCommand(),
-		a.sendCommand(), a.replayCommand(), a.dlqCommand(), a.routesCommand(), a.checkCommand(), a.versionCommand(), a.benchLoadCommand())
+		a.sendCommand(), a.replayCommand(), a.dlqCommand(), a.routesCommand(), a.checkCommand(), a.versionCommand(), a.benchLoadCommand(),
+		a.verifyCommand(), a.damageCommand())
 	return root
 }
 

@@ -93,6 +93,13 @@ func (l *damageLog) add(d Damage, by string) (bool, error) {
 	return true, l.saveLocked()
 }
 
+func (l *damageLog) has(k damageKey) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.index[k]
+	return ok
+}
+
 func (l *damageLog) saveLocked() error {
 	b, err := json.MarshalIndent(l.entries, "", "  ")
 	if err != nil {
@@ -233,4 +240,29 @@ func writeFileAtomic(path string, b []byte) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// ReadDamage returns the damage register of the journal in dir without
+// opening the journal (a running process may have it open).
+func ReadDamage(dir string) ([]DamageReport, error) {
+	var l damageLog
+	if err := l.load(dir); err != nil {
+		return nil, err
+	}
+	return l.list(), nil
+}
+
+// AckDamageIn acknowledges every entry of the damage register of the
+// journal in dir, which no process may have open (ErrLocked otherwise).
+func AckDamageIn(dir string) (int, error) {
+	lock, err := lockDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	defer unlockDir(lock)
+	var l damageLog
+	if err := l.load(dir); err != nil {
+		return 0, err
+	}
+	return l.ack()
 }

@@ -31,6 +31,9 @@ type SegmentReport struct {
 	// Damaged are damaged ranges (and seqs missing inside the segment),
 	// including seqs missing between the previous segment and this one.
 	Damaged []Damage
+	// Known are damaged ranges already in the damage register (found and
+	// quarantined before): readers skip them, nothing more is to be done.
+	Known []Damage
 	// Tail is the range after its last intact record that holds none.
 	Tail *Damage
 }
@@ -205,6 +208,25 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (VerifyReport, err
 		}
 		endPos = Position{Seq: prevEnd, Seg: s, Offset: sc.ValidEnd}
 		last := i == len(segs)-1
+		if t := sr.Tail; t != nil && !last {
+			// Damage reaching the end of a sealed segment: readers skip
+			// to the next segment.
+			t.ToSeq = maxSeq
+			sr.Tail = nil
+			sr.Damaged = append(sr.Damaged, *t)
+		}
+		fresh := sr.Damaged[:0]
+		for _, d := range sr.Damaged {
+			if j.damage.has(d.key()) {
+				if _, err := os.Stat(filepath.Join(dir, quarantineName(d.Segment, d.Offset))); err == nil {
+					d.Quarantine = quarantineName(d.Segment, d.Offset)
+				}
+				sr.Known = append(sr.Known, d)
+				continue
+			}
+			fresh = append(fresh, d)
+		}
+		sr.Damaged = fresh
 		for k, d := range sr.Damaged {
 			if d.Length > 0 {
 				rep.Actions = append(rep.Actions, fmt.Sprintf("quarantine %d damaged bytes of segment %d at offset %d (records %s lost) as %s",
@@ -215,21 +237,10 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (VerifyReport, err
 			}
 		}
 		if t := sr.Tail; t != nil {
-			if last {
-				rep.Actions = append(rep.Actions, fmt.Sprintf("cut the torn tail of segment %d: %d bytes at offset %d (%s)", s, t.Length, t.Offset, t.Reason))
-				if o.Repair {
-					if err := os.Truncate(segPath(dir, s), t.Offset); err != nil {
-						return rep, fmt.Errorf("journal: verify: truncate segment %d: %w", s, err)
-					}
-				}
-			} else {
-				t.ToSeq = maxSeq
-				sr.Tail = nil
-				sr.Damaged = append(sr.Damaged, *t)
-				rep.Actions = append(rep.Actions, fmt.Sprintf("quarantine %d damaged bytes at the end of segment %d at offset %d (records %s lost) as %s",
-					t.Length, s, t.Offset, seqRange(*t), quarantineName(s, t.Offset)))
-				if o.Repair {
-					sr.Damaged[len(sr.Damaged)-1] = j.noteDamage(*t, "verify")
+			rep.Actions = append(rep.Actions, fmt.Sprintf("cut the torn tail of segment %d: %d bytes at offset %d (%s)", s, t.Length, t.Offset, t.Reason))
+			if o.Repair {
+				if err := os.Truncate(segPath(dir, s), t.Offset); err != nil {
+					return rep, fmt.Errorf("journal: verify: truncate segment %d: %w", s, err)
 				}
 			}
 		}
