@@ -18,6 +18,22 @@ type DeadLetter struct {
 	First    time.Time       `json:"first_attempt,omitzero"`
 	At       time.Time       `json:"at"`
 	Dropped  *DroppedRange   `json:"dropped,omitempty"`
+	// Damaged, in an entry of kind "damaged", describes records the journal
+	// lost (see Gateway.Damage), which the route therefore never delivered.
+	Damaged *DamagedRange `json:"damaged,omitempty"`
+}
+
+// DamagedRange describes records a route skipped because the journal lost
+// them: where the damage is, which seqs it lost, and why.
+type DamagedRange struct {
+	FromSeq    uint64 `json:"from_seq"`
+	ToSeq      uint64 `json:"to_seq"`
+	Count      uint64 `json:"count"`
+	Segment    uint64 `json:"segment"`
+	Offset     int64  `json:"offset"`
+	Bytes      int64  `json:"bytes"`
+	Reason     string `json:"reason"`
+	Quarantine string `json:"quarantine,omitempty"`
 }
 
 // DroppedRange describes events skipped without delivery.
@@ -70,6 +86,10 @@ func (g *Gateway) DeadLetters(name string) ([]DeadLetter, error) {
 		if d.Dropped != nil {
 			dr := DroppedRange(*d.Dropped)
 			out[i].Dropped = &dr
+		}
+		if d.Damaged != nil {
+			dr := DamagedRange(*d.Damaged)
+			out[i].Damaged = &dr
 		}
 	}
 	return out, nil

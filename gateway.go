@@ -169,21 +169,37 @@ func Open(dir string, opts ...Option) (*Gateway, error) {
 // Dir returns the Gateway's directory.
 func (g *Gateway) Dir() string { return g.dir }
 
-// Recovery reports what opening the journal found: records kept and any torn
-// tail that was cut off.
+// Recovery reports what opening the journal found: records kept, damaged
+// ranges skipped, any torn tail that was cut off, and whether the next seq
+// was raised above a reader's cursor.
 func (g *Gateway) Recovery() Recovery {
-	return Recovery{Truncated: g.rec.Truncated, DroppedBytes: g.rec.DroppedBytes, Segment: g.rec.Segment,
-		Offset: g.rec.Offset, Reason: g.rec.Reason, NextSeq: g.rec.NextSeq}
+	r := Recovery{Truncated: g.rec.Truncated, DroppedBytes: g.rec.DroppedBytes, Segment: g.rec.Segment,
+		Offset: g.rec.Offset, Reason: g.rec.Reason, NextSeq: g.rec.NextSeq,
+		LastRecordSeq: g.rec.LastRecordSeq, RaisedBy: g.rec.RaisedBy}
+	for _, d := range g.rec.Damaged {
+		r.Damaged = append(r.Damaged, damageOf(d))
+	}
+	return r
 }
 
 // Recovery describes what Open repaired.
 type Recovery struct {
 	NextSeq      uint64 // the seq the next event gets
-	Truncated    bool   // a torn or corrupt journal tail was cut off
+	Truncated    bool   // a torn journal tail (an interrupted last write) was cut off
 	DroppedBytes int64
 	Segment      string
 	Offset       int64
 	Reason       string
+	// Damaged are damaged ranges of the journal's last segment that intact
+	// records follow: skipped, copied to quarantine files, every intact
+	// record after them kept.
+	Damaged []JournalDamage
+	// LastRecordSeq is the seq of the journal's last record. When a
+	// reader had read beyond it (records lost to a power cut under a
+	// relaxed sync policy, or a damaged tail), NextSeq is above it, so that
+	// no seq is used twice, and RaisedBy names that reader.
+	LastRecordSeq uint64
+	RaisedBy      string
 }
 
 // Flush waits until the session files and every route have settled (delivered

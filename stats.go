@@ -16,6 +16,12 @@ type Stats struct {
 	CatalogError   string
 	SessionsPruned uint64                // sessions deleted by retention or PruneSessions since Open
 	Routes         map[string]RouteStats // by route name
+	// DamageUnacked counts journal damage (see Gateway.Damage) no operator
+	// has acknowledged yet; DamagedRanges and DamagedRecords count the
+	// ranges found since Open and the records they lost.
+	DamageUnacked  int
+	DamagedRanges  uint64
+	DamagedRecords uint64
 	// DetachedRoutes are routes no longer configured whose saved position
 	// still holds back the journal; see Gateway.DetachedRoutes.
 	DetachedRoutes []string
@@ -28,6 +34,7 @@ type RouteStats struct {
 	Retries        uint64        // redeliveries after a backoff wait
 	DeadLettered   uint64        // events given up on since Open
 	Dropped        uint64        // events skipped by BacklogDropOldest since Open
+	Damaged        uint64        // events skipped since Open because the journal lost them
 	DeadLetters    int           // entries in the route's dead letters now
 	BacklogEvents  uint64        // events logged and not yet settled
 	BacklogBytes   int64         // their journal bytes
@@ -84,6 +91,8 @@ func (g *Gateway) Stats() Stats {
 		s.CatalogError = err.Error()
 	}
 	s.SessionsPruned = g.proj.Pruned()
+	ds := g.j.DamageStats()
+	s.DamageUnacked, s.DamagedRanges, s.DamagedRecords = ds.Unacknowledged, ds.Ranges, ds.LostRecords
 	s.DetachedRoutes = g.DetachedRoutes()
 	for _, r := range g.routes {
 		s.Routes[r.name] = routeStats(r)
@@ -95,7 +104,7 @@ func routeStats(r *gwRoute) RouteStats {
 	rs := r.r.Stats()
 	out := RouteStats{
 		Delivered: rs.Delivered, FailedAttempts: rs.FailedAttempts, Retries: rs.Retries,
-		DeadLettered: rs.DeadLettered, Dropped: rs.Dropped, DeadLetters: rs.DeadLetters,
+		DeadLettered: rs.DeadLettered, Dropped: rs.Dropped, Damaged: rs.Damaged, DeadLetters: rs.DeadLetters,
 		BacklogEvents: rs.BacklogEvents, BacklogBytes: rs.BacklogBytes, InFlight: rs.InFlight,
 		Lag: rs.Lag, BacklogFull: rs.Full, LastError: rs.LastError, LastErrorAt: rs.LastErrorAt,
 	}

@@ -15,7 +15,10 @@
 //	GET    /v1/routes                       [read]   delivery figures per route, and the detached routes
 //	GET    /v1/routes/{route}/dead-letters  [admin]
 //	POST   /v1/routes/{route}/redrive       [admin]
-//	GET    /healthz, /readyz                         liveness; readiness (503 while shutting down)
+//	GET    /v1/damage                       [admin]  journal damage found (records lost), acknowledged or not
+//	POST   /v1/damage/ack                   [admin]  acknowledge it all
+//	GET    /healthz, /readyz                         liveness; readiness (503 while shutting down, and
+//	                                                 while journal damage is not acknowledged, with the reason)
 //	GET    /metrics                         [read]   Prometheus, from the server's own registry
 //
 // An ingest answer is 202 {"accepted":n,"ids":[…]} once every event is

@@ -85,6 +85,8 @@ type gatewayCollector struct {
 
 	logged, nextSeq, journalBytes, sessionLines, sessionsFailing, detached *prometheus.Desc
 
+	damageUnacked, damagedRanges, damagedRecords, routeDamaged *prometheus.Desc
+
 	delivered, failed, retries, deadLettered, dropped, deadLetters,
 	backlogEvents, backlogBytes, inFlight, lag, backlogFull, breaker *prometheus.Desc
 }
@@ -101,6 +103,10 @@ func newGatewayCollector(gw *eventgate.Gateway) *gatewayCollector {
 		sessionLines:    d("eventgate_session_lines_total", "Session-file lines written since the process started."),
 		sessionsFailing: d("eventgate_session_files_failing", "1 when the session-file projection has stopped on an error."),
 		detached:        d("eventgate_route_detached", "1 for a route no longer configured whose saved position holds back the journal (eventgate routes forget).", "route"),
+		damageUnacked:   d("eventgate_journal_damage_unacknowledged", "Journal damage reports no operator has acknowledged (GET /v1/damage, POST /v1/damage/ack); /readyz is 503 while above 0."),
+		damagedRanges:   d("eventgate_journal_damaged_ranges_total", "Damaged or missing journal ranges found since the process started."),
+		damagedRecords:  d("eventgate_journal_damaged_records_total", "Records those ranges lost."),
+		routeDamaged:    d("eventgate_route_damaged_total", "Events the route skipped because the journal lost them (dead letters of kind damaged).", "route"),
 		delivered:       d("eventgate_route_delivered_total", "Events the route's transport acknowledged.", "route"),
 		failed:          d("eventgate_route_failed_attempts_total", "Delivery attempts that failed.", "route"),
 		retries:         d("eventgate_route_retries_total", "Redeliveries after a backoff wait.", "route"),
@@ -118,7 +124,7 @@ func newGatewayCollector(gw *eventgate.Gateway) *gatewayCollector {
 
 func (c *gatewayCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.logged, c.nextSeq, c.journalBytes, c.sessionLines, c.sessionsFailing, c.detached,
-		c.delivered, c.failed, c.retries, c.deadLettered, c.dropped, c.deadLetters, c.backlogEvents,
+		c.damageUnacked, c.damagedRanges, c.damagedRecords, c.routeDamaged, c.delivered, c.failed, c.retries, c.deadLettered, c.dropped, c.deadLetters, c.backlogEvents,
 		c.backlogBytes, c.inFlight, c.lag, c.backlogFull, c.breaker} {
 		ch <- d
 	}
@@ -134,6 +140,9 @@ func (c *gatewayCollector) Collect(ch chan<- prometheus.Metric) {
 	mc(c.journalBytes, prometheus.GaugeValue, float64(st.JournalBytes))
 	mc(c.sessionLines, prometheus.CounterValue, float64(st.SessionLines))
 	mc(c.sessionsFailing, prometheus.GaugeValue, b2f(st.SessionsError != ""))
+	mc(c.damageUnacked, prometheus.GaugeValue, float64(st.DamageUnacked))
+	mc(c.damagedRanges, prometheus.CounterValue, float64(st.DamagedRanges))
+	mc(c.damagedRecords, prometheus.CounterValue, float64(st.DamagedRecords))
 	for _, name := range st.DetachedRoutes {
 		mc(c.detached, prometheus.GaugeValue, 1, name)
 	}
@@ -143,6 +152,7 @@ func (c *gatewayCollector) Collect(ch chan<- prometheus.Metric) {
 		mc(c.retries, prometheus.CounterValue, float64(r.Retries), name)
 		mc(c.deadLettered, prometheus.CounterValue, float64(r.DeadLettered), name)
 		mc(c.dropped, prometheus.CounterValue, float64(r.Dropped), name)
+		mc(c.routeDamaged, prometheus.CounterValue, float64(r.Damaged), name)
 		mc(c.deadLetters, prometheus.GaugeValue, float64(r.DeadLetters), name)
 		mc(c.backlogEvents, prometheus.GaugeValue, float64(r.BacklogEvents), name)
 		mc(c.backlogBytes, prometheus.GaugeValue, float64(r.BacklogBytes), name)

@@ -80,6 +80,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/routes", s.limited(s.require(ScopeRead, s.handleRoutes)))
 	m.HandleFunc("GET /v1/routes/{route}/dead-letters", s.limited(s.require(ScopeAdmin, s.handleDeadLetters)))
 	m.HandleFunc("POST /v1/routes/{route}/redrive", s.limited(s.require(ScopeAdmin, s.handleRedrive)))
+	m.HandleFunc("GET /v1/damage", s.limited(s.require(ScopeAdmin, s.handleDamage)))
+	m.HandleFunc("POST /v1/damage/ack", s.limited(s.require(ScopeAdmin, s.handleDamageAck)))
 }
 
 // ServeHTTP serves the API.
@@ -168,14 +170,16 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.opts.Version})
 }
 
-// handleReady answers 200 while the Gateway records and projects events and
-// the server is not shutting down.
+// handleReady answers 200 while the Gateway records and projects events, no
+// journal damage waits for an operator's acknowledgement, and the server is
+// not shutting down.
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	if s.stopping.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
 		return
 	}
-	if st := s.gw.Stats(); st.SessionsError != "" {
+	st := s.gw.Stats()
+	if st.SessionsError != "" {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "session files failing", "error": st.SessionsError})
 		return
 	}
@@ -183,6 +187,10 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		_, msg := storageAnswer(err)
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "journal cannot write", "error": msg})
+		return
+	}
+	if msg := damageNotReady(st); msg != "" {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "journal damage", "error": msg})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "routes": s.gw.Routes()})

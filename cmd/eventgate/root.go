@@ -46,7 +46,7 @@ forwards them, at least once and in per-session order, to downstream systems.`,
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn, error (default: config, or info)")
 	root.AddCommand(a.serveCommand(), a.logCommand(), a.sessionsCommand(), a.eventsCommand(), a.tailCommand(),
 		a.sendCommand(), a.replayCommand(), a.dlqCommand(), a.routesCommand(), a.checkCommand(), a.versionCommand(), a.benchLoadCommand(),
-		a.rebuildSessionCommand())
+		a.rebuildSessionCommand(), a.verifyCommand(), a.damageCommand())
 	return root
 }
 

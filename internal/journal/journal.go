@@ -1,15 +1,32 @@
 // Package journal is eventgate's write-ahead log: append-only segment files of
-// CRC-checked records with group commit, recovery of a torn tail, readers with
-// durable cursors, and deletion of segments every reader has passed.
+// CRC-checked records with group commit, recovery that keeps every intact
+// record, readers with durable cursors that get past damaged records, and
+// deletion of segments every reader has passed.
 //
 // A journal directory holds:
 //
-//	LOCK                     flock'd while a process has the journal open
-//	<first-seq>.seg          segments, named by the seq of their first record (20 digits)
-//	cursors/<reader>.cur     each reader's durable position
+//	LOCK                              flock'd while a process has the journal open
+//	<first-seq>.seg                   segments, named by the seq of their first record (20 digits)
+//	<first-seq>.seg.<offset>.quarantine  a copy of damaged bytes found in that segment at offset
+//	cursors/<reader>.cur              each reader's durable position
+//	damage.json                       the damage register (see Damaged, AckDamage)
 //
-// Sequence numbers start at 1 and increase by one per record, across segments
-// and restarts.
+// The frame format of the segments is described at headerSize (frame.go).
+//
+// Sequence numbers start at 1 and increase by one per record within a
+// segment. They never repeat and never go back: across restarts the next seq
+// is above every record and every saved cursor. Seqs are missing only where
+// records were lost (damage, or a power cut under a relaxed sync mode);
+// readers report such a range as a *DamageError and go on.
+//
+// Damage. Open scans the last segment: a damaged range that intact frames
+// follow is skipped (its bytes copied to a quarantine file, the range added
+// to the damage register, the records after it kept); bytes after the last
+// intact frame are a torn write and are cut off. A reader that meets a
+// damaged frame in any segment resynchronises on the next frame magic,
+// records the range in the register, and returns a *DamageError describing
+// the records lost; its next call reads on. The register keeps each range
+// once, until an operator acknowledges it.
 package journal
 
 import (
@@ -25,18 +42,6 @@ import (
 
 // ErrClosed is returned by operations on a closed journal.
 var ErrClosed = errors.New("journal: closed")
-
-// Recovery reports what Open found and repaired.
-type Recovery struct {
-	Segments     int    // segment files found
-	Records      uint64 // records kept in the last segment
-	NextSeq      uint64 // seq the next append gets
-	Truncated    bool   // a torn or corrupt tail was cut off
-	DroppedBytes int64  // bytes cut off the last segment
-	Segment      string // the segment that was truncated
-	Offset       int64  // where it was cut
-	Reason       string // why the first dropped frame was rejected
-}
 
 // Journal is an append-only log of records. It is safe for concurrent use.
 type Journal struct {
@@ -65,7 +70,8 @@ type Journal struct {
 	lastSync time.Time
 	stalledW bool // writer-owned: stalled != nil
 
-	pub publisher
+	pub    publisher
+	damage damageLog
 }
 
 type batch struct {

@@ -378,7 +378,7 @@ func FuzzParseFrame(f *testing.F) {
 	f.Add(appendFrame(nil, 1, []byte("hello"), crc32c([]byte("hello"))), uint64(1))
 	f.Add(make([]byte, 40), uint64(0))
 	f.Fuzz(func(t *testing.T, b []byte, seq uint64) {
-		p, sz, need, err := parseFrame(b, seq, 1<<20)
+		p, sz, need, err := parseFrame(b, seq, 1<<20, frameV2)
 		switch {
 		case err != nil:
 		case need > 0:

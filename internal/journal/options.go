@@ -32,7 +32,7 @@ type Options struct {
 	// SegmentSize is the size at which the active segment is closed and a
 	// new one started. Default 64 MiB.
 	SegmentSize int64
-	// MaxRecordSize bounds one record's payload. Default 16 MiB.
+	// MaxRecordSize bounds one record's payload. Default 16 MiB; at most 1 GiB.
 	MaxRecordSize int
 	// MaxBuffer is how many bytes of appended, unwritten frames make Append
 	// wait for the writer under SyncInterval and SyncNever. Default 8 MiB.
@@ -60,6 +60,7 @@ func (o *Options) withDefaults() Options {
 	if c.MaxRecordSize <= 0 {
 		c.MaxRecordSize = 16 << 20
 	}
+	c.MaxRecordSize = min(c.MaxRecordSize, maxRecordLimit)
 	if c.MaxBuffer <= 0 {
 		c.MaxBuffer = 8 << 20
 	}

@@ -17,12 +17,14 @@ type publisher struct {
 	closed    bool
 	syncReq   bool
 	cursors   map[string]uint64 // each known reader's committed next seq, by name
+	v1        map[uint64]bool   // segments of version-1 frames
 }
 
 func (p *publisher) init() {
 	p.sizes = make(map[uint64]int64)
 	p.notify = make(chan struct{})
 	p.cursors = make(map[string]uint64)
+	p.v1 = make(map[uint64]bool)
 }
 
 func (p *publisher) wake() {
@@ -95,6 +97,7 @@ type view struct {
 	nextSeg uint64 // first seq of the segment after it, 0 when none
 	sealed  bool   // the segment asked about will not grow
 	known   bool   // the segment asked about exists
+	v1      bool   // the segment asked about holds version-1 frames
 	notify  chan struct{}
 	closed  bool
 }
@@ -108,6 +111,7 @@ func (p *publisher) look(seg uint64) view {
 	if found {
 		v.limit = p.sizes[seg]
 		v.sealed = seg != p.activeSeg
+		v.v1 = p.v1[seg]
 		if i+1 < len(p.segs) {
 			v.nextSeg = p.segs[i+1]
 		}
@@ -131,6 +135,7 @@ func (p *publisher) deletable() []uint64 {
 	for len(p.segs) > 1 && p.segs[1] <= low {
 		out = append(out, p.segs[0])
 		delete(p.sizes, p.segs[0])
+		delete(p.v1, p.segs[0])
 		p.segs = p.segs[1:]
 	}
 	return out

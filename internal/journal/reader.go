@@ -28,7 +28,8 @@ type Reader struct {
 	j    *Journal
 	name string
 
-	pos   Position // next record to read
+	pos   Position     // next record to read
+	ver   frameVersion // of the segment at pos
 	f     *os.File
 	fseg  uint64
 	store []byte
@@ -188,17 +189,20 @@ func (r *Reader) Wait() <-chan struct{} {
 func (r *Reader) tryNext() (Record, bool, chan struct{}, error) {
 	for {
 		// A whole record already read needs no look at the publisher.
-		payload, sz, need, err := parseFrame(r.buf, r.pos.Seq, r.j.opts.MaxRecordSize)
-		if err != nil {
-			return Record{}, false, nil, fmt.Errorf("journal: reader %s: segment %d offset %d: %w", r.name, r.pos.Seg, r.pos.Offset, err)
-		}
-		if need == 0 {
+		payload, sz, need, err := parseFrame(r.buf, r.pos.Seq, r.j.opts.MaxRecordSize, r.ver)
+		if need == 0 && err == nil {
 			r.buf = r.buf[sz:]
 			r.pos.Offset += int64(sz)
 			r.pos.Seq++
 			return Record{Seq: r.pos.Seq - 1, Payload: payload, End: r.pos}, true, nil, nil
 		}
 		v := r.j.pub.look(r.pos.Seg)
+		if err != nil {
+			if !v.known {
+				return Record{}, false, nil, fmt.Errorf("journal: reader %s: segment %d offset %d: %w", r.name, r.pos.Seg, r.pos.Offset, err)
+			}
+			return Record{}, false, nil, r.skipDamage(v, err.Error())
+		}
 		if !v.known {
 			// A segment this reader has read to its end is deleted once
 			// every cursor passed it, possibly before the reader moved on:
@@ -211,6 +215,10 @@ func (r *Reader) tryNext() (Record, bool, chan struct{}, error) {
 			}
 			return Record{}, false, nil, fmt.Errorf("journal: reader %s: segment %d no longer exists", r.name, r.pos.Seg)
 		}
+		r.ver = frameV2
+		if v.v1 {
+			r.ver = frameV1
+		}
 		have := r.pos.Offset + int64(len(r.buf))
 		if have < v.limit {
 			if err := r.fill(need, v.limit-have); err != nil {
@@ -218,13 +226,26 @@ func (r *Reader) tryNext() (Record, bool, chan struct{}, error) {
 			}
 			continue
 		}
-		if v.sealed && len(r.buf) == 0 && v.nextSeg != 0 {
-			if v.nextSeg != r.pos.Seq {
+		if len(r.buf) > 0 {
+			// Readable bytes end in the middle of a frame: the journal
+			// publishes whole frames only, so the frame is damaged.
+			return Record{}, false, nil, r.skipDamage(v, fmt.Sprintf("%v: incomplete record: %d of %d bytes", ErrCorrupt, len(r.buf), need))
+		}
+		if v.sealed && v.nextSeg != 0 {
+			switch {
+			case v.nextSeg == r.pos.Seq:
+				r.pos.Seg, r.pos.Offset = v.nextSeg, 0
+				continue
+			case v.nextSeg > r.pos.Seq:
+				// The seqs between this segment's end and the next one's
+				// first were lost before a restart (see Recovery).
+				d := Damage{Segment: r.pos.Seg, Offset: r.pos.Offset, FromSeq: r.pos.Seq, ToSeq: v.nextSeg - 1,
+					Reason: "records missing from the journal: lost before a restart"}
+				return Record{}, false, nil, r.skipTo(d, Position{Seq: v.nextSeg, Seg: v.nextSeg})
+			default:
 				return Record{}, false, nil, fmt.Errorf("journal: reader %s: segment %d starts at seq %d, expected %d",
 					r.name, v.nextSeg, v.nextSeg, r.pos.Seq)
 			}
-			r.pos.Seg, r.pos.Offset = v.nextSeg, 0
-			continue
 		}
 		if v.closed {
 			return Record{}, false, nil, nil
@@ -233,18 +254,86 @@ func (r *Reader) tryNext() (Record, bool, chan struct{}, error) {
 	}
 }
 
+// skipDamage moves the reader past the damaged bytes at its position to the
+// next intact frame of its segment (or, when there is none, to the next
+// segment or the readable end), records the damage and returns it as a
+// *DamageError.
+func (r *Reader) skipDamage(v view, reason string) error {
+	start := r.pos.Offset
+	d := Damage{Segment: r.pos.Seg, Offset: start, FromSeq: r.pos.Seq, Reason: reason}
+	b, err := r.readRange(start, v.limit)
+	if err != nil {
+		return err
+	}
+	maxSeq := v.lastSeq
+	if v.sealed && v.nextSeg != 0 {
+		maxSeq = v.nextSeg - 1
+	}
+	if v.v1 {
+		d.Reason += " (a version-1 segment: the rest of it is skipped)"
+	} else {
+		// An intact frame whose seq is ahead: records are missing, no byte
+		// is damaged.
+		if seq, _, _, need, err := decodeFrame(b, frameV2, r.j.opts.MaxRecordSize); err == nil && need == 0 && seq > r.pos.Seq && seq <= maxSeq {
+			d.ToSeq = seq - 1
+			return r.skipTo(d, Position{Seq: seq, Seg: r.pos.Seg, Offset: start})
+		}
+		if at, seq, ok := resync(b, 1, r.pos.Seq, maxSeq, r.j.opts.MaxRecordSize); ok {
+			d.Length, d.ToSeq = int64(at), seq-1
+			return r.skipTo(d, Position{Seq: seq, Seg: r.pos.Seg, Offset: start + int64(at)})
+		}
+	}
+	d.Length = int64(len(b))
+	if v.sealed && v.nextSeg != 0 {
+		d.ToSeq = v.nextSeg - 1
+		return r.skipTo(d, Position{Seq: v.nextSeg, Seg: v.nextSeg})
+	}
+	next := max(v.lastSeq+1, r.pos.Seq)
+	d.ToSeq = next - 1
+	return r.skipTo(d, Position{Seq: next, Seg: r.pos.Seg, Offset: v.limit})
+}
+
+// skipTo records d, moves the reader to p and returns d as a *DamageError.
+func (r *Reader) skipTo(d Damage, p Position) error {
+	d = r.j.noteDamage(d, r.name)
+	r.pos = p
+	r.buf = nil
+	return &DamageError{Reader: r.name, Damage: d, End: p}
+}
+
+// readRange reads bytes [from, to) of the reader's segment.
+func (r *Reader) readRange(from, to int64) ([]byte, error) {
+	if err := r.openSeg(); err != nil {
+		return nil, err
+	}
+	b := make([]byte, max(0, to-from))
+	n, err := r.f.ReadAt(b, from)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("journal: reader %s: read segment %d: %w", r.name, r.pos.Seg, err)
+	}
+	return b[:n], nil
+}
+
+func (r *Reader) openSeg() error {
+	if r.f != nil && r.fseg == r.pos.Seg {
+		return nil
+	}
+	if r.f != nil {
+		_ = r.f.Close()
+	}
+	f, err := os.Open(segPath(r.j.dir, r.pos.Seg))
+	if err != nil {
+		r.f = nil
+		return fmt.Errorf("journal: reader %s: open segment %d: %w", r.name, r.pos.Seg, err)
+	}
+	r.f, r.fseg = f, r.pos.Seg
+	return nil
+}
+
 // fill reads up to avail more bytes of the current segment after buf.
 func (r *Reader) fill(need int, avail int64) error {
-	if r.f == nil || r.fseg != r.pos.Seg {
-		if r.f != nil {
-			_ = r.f.Close()
-		}
-		f, err := os.Open(segPath(r.j.dir, r.pos.Seg))
-		if err != nil {
-			r.f = nil
-			return fmt.Errorf("journal: reader %s: open segment %d: %w", r.name, r.pos.Seg, err)
-		}
-		r.f, r.fseg = f, r.pos.Seg
+	if err := r.openSeg(); err != nil {
+		return err
 	}
 	if need > len(r.store) {
 		r.store = make([]byte, need)

@@ -24,6 +24,20 @@ type DeadLetter struct {
 	First    time.Time       `json:"first_attempt,omitzero"`
 	At       time.Time       `json:"at"`
 	Dropped  *DroppedRange   `json:"dropped,omitempty"`
+	Damaged  *DamagedRange   `json:"damaged,omitempty"`
+}
+
+// DamagedRange describes records the journal lost (damaged bytes, or seqs
+// missing after a restart) that the route therefore never delivered.
+type DamagedRange struct {
+	FromSeq    uint64 `json:"from_seq"`
+	ToSeq      uint64 `json:"to_seq"`
+	Count      uint64 `json:"count"`
+	Segment    uint64 `json:"segment"`
+	Offset     int64  `json:"offset"`
+	Bytes      int64  `json:"bytes"`
+	Reason     string `json:"reason"`
+	Quarantine string `json:"quarantine,omitempty"`
 }
 
 // DroppedRange describes events dropped without delivery.

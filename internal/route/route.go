@@ -38,7 +38,7 @@ type Route struct {
 	full     atomic.Bool
 	stopOnce sync.Once
 
-	delivered, failed, retries, deadCount, dropped atomic.Uint64
+	delivered, failed, retries, deadCount, dropped, damaged atomic.Uint64
 }
 
 // Start opens the route's dead letters and starts delivering from the
@@ -152,6 +152,14 @@ func (r *Route) dispatch() {
 				break
 			}
 		}
+		if de, ok := errors.AsType[*journal.DamageError](err); ok {
+			// Records the journal lost: hand out what came before, record a
+			// marker, and read on after them.
+			if !r.hand(items) || !r.buryDamaged(de) {
+				return
+			}
+			continue
+		}
 		if err != nil {
 			r.hand(items)
 			if r.ctx.Err() == nil && !errors.Is(err, journal.ErrClosed) {
@@ -224,6 +232,31 @@ func (r *Route) buryUndecodable(rec journal.Record, err error) bool {
 	r.tr.skip(rec.Seq, rec.End)
 	r.signal()
 	r.mu.Unlock()
+	return true
+}
+
+// buryDamaged dead-letters a marker for records the journal lost (damaged
+// or missing), so that the route's dead letters say what it never
+// delivered, and settles them. It returns false when the marker cannot be
+// written (the route then stops reading).
+func (r *Route) buryDamaged(de *journal.DamageError) bool {
+	if de.Lost() > 0 {
+		d := de.Damage
+		dl := DeadLetter{Seq: d.FromSeq, Kind: "damaged", At: time.Now().UTC(), Error: de.Error(),
+			Damaged: &DamagedRange{FromSeq: d.FromSeq, ToSeq: d.ToSeq, Count: d.Lost(), Segment: d.Segment,
+				Offset: d.Offset, Bytes: d.Length, Reason: d.Reason, Quarantine: d.Quarantine}}
+		if err := r.dead.add(dl); err != nil {
+			r.setReadErr(err)
+			return false
+		}
+		r.damaged.Add(d.Lost())
+		r.cfg.Logger.Error("route skipped records the journal lost", "route", r.cfg.Name,
+			"from_seq", d.FromSeq, "to_seq", d.ToSeq, "segment", d.Segment, "offset", d.Offset, "reason", d.Reason)
+		r.mu.Lock()
+		r.tr.skip(d.ToSeq, de.End)
+		r.signal()
+		r.mu.Unlock()
+	}
 	return true
 }
 

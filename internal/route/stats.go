@@ -12,6 +12,7 @@ type Stats struct {
 	Retries        uint64        // re-sends after a wait
 	DeadLettered   uint64        // events given up on (written to dead letters)
 	Dropped        uint64        // events skipped by the drop_oldest policy
+	Damaged        uint64        // records skipped because the journal lost them (damaged or missing)
 	DeadLetters    int           // entries currently in the dead letters
 	BacklogEvents  uint64        // events logged but not yet settled
 	BacklogBytes   int64         // journal bytes not yet settled
@@ -35,6 +36,7 @@ func (r *Route) Stats() Stats {
 	s.Retries = r.retries.Load()
 	s.DeadLettered = r.deadCount.Load()
 	s.Dropped = r.dropped.Load()
+	s.Damaged = r.damaged.Load()
 	s.DeadLetters = r.dead.count()
 	if next := r.cfg.Journal.NextSeq(); next > low.Seq {
 		s.BacklogEvents = next - low.Seq

@@ -194,6 +194,12 @@ func (p *Projector) run() {
 	}
 	for {
 		rec, ok, err := p.cfg.Reader.TryNext()
+		if de, lost := errors.AsType[*journal.DamageError](err); lost {
+			// Records the journal lost (it registered them): read on after them.
+			p.cfg.Logger.Error("session files: skipped records the journal lost", "err", de)
+			p.advance(de.End)
+			continue
+		}
 		if err != nil {
 			p.fail(err)
 			p.finish()
