@@ -141,6 +141,20 @@ func Load(path string) (*Config, error) { return LoadEnv(path, os.LookupEnv) }
 
 // LoadEnv is Load with the environment read through lookup.
 func LoadEnv(path string, lookup func(string) (string, bool)) (*Config, error) {
+	return loadEnv(path, lookup, true)
+}
+
+// LoadLocal is Load for the commands that do not serve HTTP: it validates
+// every field but the bearer tokens, which it neither resolves nor
+// requires (see ValidateLocal).
+func LoadLocal(path string) (*Config, error) { return LoadLocalEnv(path, os.LookupEnv) }
+
+// LoadLocalEnv is LoadLocal with the environment read through lookup.
+func LoadLocalEnv(path string, lookup func(string) (string, bool)) (*Config, error) {
+	return loadEnv(path, lookup, false)
+}
+
+func loadEnv(path string, lookup func(string) (string, bool), withAuth bool) (*Config, error) {
 	c := &Config{}
 	if path != "" {
 		b, err := os.ReadFile(path)
@@ -154,7 +168,7 @@ func LoadEnv(path string, lookup func(string) (string, bool)) (*Config, error) {
 	if err := c.ApplyEnv(lookup); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	if err := c.Validate(); err != nil {
+	if err := c.validate(withAuth); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -278,7 +292,33 @@ var routeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 
 // Validate checks every field and resolves the tokens. It does not contact
 // any transport (see Check).
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return c.validate(true) }
+
+// ValidateLocal checks every field but auth.tokens: what the commands that
+// work on the data directory without serving HTTP need. ServerTokens is
+// empty afterwards.
+func (c *Config) ValidateLocal() error { return c.validate(false) }
+
+// ResolveTokens resolves auth.tokens (their secrets from the environment or
+// files) as Validate does, so that ServerTokens returns them.
+func (c *Config) ResolveTokens() error {
+	var errs []error
+	c.tokens = nil
+	for i, t := range c.Auth.Tokens {
+		tok, err := t.resolve(i)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("auth.tokens[%d]: %w", i, err))
+			continue
+		}
+		c.tokens = append(c.tokens, tok)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func (c *Config) validate(withAuth bool) error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if _, err := c.SyncPolicy(); err != nil {
@@ -293,13 +333,15 @@ func (c *Config) Validate() error {
 		add("tls: give both cert and key, or neither")
 	}
 	c.tokens = nil
-	for i, t := range c.Auth.Tokens {
-		tok, err := t.resolve(i)
-		if err != nil {
-			add("auth.tokens[%d]: %w", i, err)
-			continue
+	if withAuth {
+		for i, t := range c.Auth.Tokens {
+			tok, err := t.resolve(i)
+			if err != nil {
+				add("auth.tokens[%d]: %w", i, err)
+				continue
+			}
+			c.tokens = append(c.tokens, tok)
 		}
-		c.tokens = append(c.tokens, tok)
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "", "debug", "info", "warn", "error":
@@ -314,8 +356,13 @@ func (c *Config) Validate() error {
 	if c.Limits.MaxEventSize > 0 && c.Limits.MaxEventSize > 64<<20 {
 		add("limits.max_event_size: at most 64MiB")
 	}
-	if c.Limits.MaxConcurrent < 0 || c.Limits.MaxStreams < 0 || c.Limits.MaxIngest < 0 || c.Limits.MaxPerToken < 0 {
-		add("limits: negative counts")
+	if err := notNegative([]keyValue{
+		{"limits.max_body", int64(c.Limits.MaxBody)}, {"limits.max_event_size", int64(c.Limits.MaxEventSize)},
+		{"limits.max_stream_body", int64(c.Limits.MaxStreamBody)}, {"limits.max_concurrent", int64(c.Limits.MaxConcurrent)},
+		{"limits.max_streams", int64(c.Limits.MaxStreams)}, {"limits.max_ingest", int64(c.Limits.MaxIngest)},
+		{"limits.max_per_token", int64(c.Limits.MaxPerToken)}, {"retention.max_bytes", int64(c.Retention.MaxBytes)},
+	}); err != nil {
+		errs = append(errs, err)
 	}
 	reg := c.registry()
 	seen := map[string]bool{}
@@ -464,4 +511,21 @@ func IsLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// keyValue is a configuration key and its numeric value, for notNegative.
+type keyValue struct {
+	key string
+	v   int64
+}
+
+// notNegative refuses each negative value, naming its key.
+func notNegative(kvs []keyValue) error {
+	var errs []error
+	for _, kv := range kvs {
+		if kv.v < 0 {
+			errs = append(errs, fmt.Errorf("%s: %d is negative; leave it out (or 0) for the default", kv.key, kv.v))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -126,6 +126,15 @@ func TestValidateErrors(t *testing.T) {
 		"transports: [{name: a, url: 'file:///tmp/x?sync=sometimes'}]\n":                        "sync",
 		"transports: [{name: a, url: 'null://', route: {backlog: {policy: drop_newest}}}]\n":    "policy",
 		"transports: [{name: a, url: 'null://', wrappers: {retry: {jitter: 2}}}]\n":             "jitter",
+		"transports: [{name: a, url: 'null://', route: {batch: {max_events: -5}}}]\n":           "route.batch.max_events: -5 is negative",
+		"transports: [{name: a, url: 'null://', wrappers: {batch: {max_events: -1}}}]\n":        "wrappers.batch.max_events: -1 is negative",
+		"transports: [{name: a, url: 'null://', route: {window: {events: -2}}}]\n":              "route.window.events: -2",
+		"transports: [{name: a, url: 'null://', route: {workers: -1}}]\n":                       "route.workers: -1",
+		"transports: [{name: a, url: 'null://', wrappers: {breaker: {failures: -3}}}]\n":        "wrappers.breaker.failures: -3",
+		"transports: [{name: a, url: 'null://', route: {retry: {multiplier: 0.5}}}]\n":          "route.retry.multiplier",
+		"transports: [{name: a, url: 'null://', route: {retry: {initial: 2s, max: 1s}}}]\n":     "route.retry.max: 1s is below initial 2s",
+		"limits: {max_concurrent: -1}\n":                                                        "limits.max_concurrent: -1 is negative",
+		"limits: {max_streams: -4}\n":                                                           "limits.max_streams: -4",
 	} {
 		_, err := LoadEnv(writeFile(t, body), env(nil))
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -247,5 +256,35 @@ func TestCheckPostgres(t *testing.T) {
 	res, err := c.Check(context.Background(), 5*time.Second)
 	if err == nil || !errors.Is(res[0].Err, eventgate.ErrRejected) || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("%v %+v", err, res)
+	}
+}
+
+// The commands that do not serve HTTP load the configuration without its
+// tokens: an unset token variable or a short secret does not stop them, and
+// the full Validate still refuses both.
+func TestLoadLocalIgnoresTokens(t *testing.T) {
+	t.Setenv("EMPTY_TOKEN_VAR", "")
+	for _, body := range []string{
+		"auth: {tokens: [{name: a, token_env: EMPTY_TOKEN_VAR, scopes: [read]}]}\n",
+		"auth: {tokens: [{name: a, token: short, scopes: [read]}]}\n",
+	} {
+		p := writeFile(t, body)
+		c, err := LoadLocalEnv(p, env(nil))
+		if err != nil {
+			t.Fatalf("%q: LoadLocalEnv: %v", body, err)
+		}
+		if n := len(c.ServerTokens()); n != 0 {
+			t.Errorf("%q: %d tokens resolved", body, n)
+		}
+		if err := c.ResolveTokens(); err == nil {
+			t.Errorf("%q: ResolveTokens accepted it", body)
+		}
+		if _, err := LoadEnv(p, env(nil)); err == nil {
+			t.Errorf("%q: LoadEnv accepted it", body)
+		}
+	}
+	// The other fields are still checked.
+	if _, err := LoadLocalEnv(writeFile(t, "limits: {max_concurrent: -1}\n"), env(nil)); err == nil {
+		t.Error("LoadLocalEnv accepted a negative limit")
 	}
 }

@@ -134,8 +134,46 @@ func (t Transport) validate(reg Registry) error {
 	if b := t.Wrappers.Breaker; b != nil && (b.FailureRatio < 0 || b.FailureRatio > 1) {
 		return errors.New("wrappers.breaker.failure_ratio: want 0 to 1")
 	}
-	if t.Route.Workers < 0 {
-		return errors.New("route.workers: negative")
+	kvs := []keyValue{{"route.workers", int64(t.Route.Workers)}, {"route.attempt_timeout", int64(t.Route.AttemptTimeout)},
+		{"wrappers.timeout", int64(t.Wrappers.Timeout)}}
+	if b := t.Wrappers.Batch; b != nil {
+		kvs = append(kvs, keyValue{"wrappers.batch.max_events", int64(b.MaxEvents)},
+			keyValue{"wrappers.batch.max_bytes", int64(b.MaxBytes)}, keyValue{"wrappers.batch.linger", int64(b.Linger)})
+	}
+	if b := t.Wrappers.Breaker; b != nil {
+		kvs = append(kvs, keyValue{"wrappers.breaker.failures", int64(b.Failures)},
+			keyValue{"wrappers.breaker.half_open_probes", int64(b.HalfOpenProbes)},
+			keyValue{"wrappers.breaker.min_requests", int64(b.MinRequests)})
+	}
+	var errs []error
+	if r := t.Wrappers.Retry; r != nil {
+		errs = append(errs, retryShape("wrappers.retry", r.Initial, r.Max, r.Multiplier))
+	}
+	if b := t.Route.Batch; b != nil {
+		kvs = append(kvs, keyValue{"route.batch.max_events", int64(b.MaxEvents)},
+			keyValue{"route.batch.max_bytes", int64(b.MaxBytes)}, keyValue{"route.batch.linger", int64(b.Linger)})
+	}
+	if w := t.Route.Window; w != nil {
+		kvs = append(kvs, keyValue{"route.window.events", int64(w.Events)}, keyValue{"route.window.bytes", int64(w.Bytes)})
+	}
+	if b := t.Route.Backlog; b != nil {
+		kvs = append(kvs, keyValue{"route.backlog.bytes", int64(b.Bytes)})
+	}
+	if r := t.Route.Retry; r != nil {
+		errs = append(errs, retryShape("route.retry", r.Initial, r.Max, r.Multiplier))
+	}
+	errs = append(errs, notNegative(kvs))
+	return errors.Join(errs...)
+}
+
+// retryShape refuses a backoff that cannot grow as documented: a
+// multiplier between 0 and 1, or a maximum below the first delay.
+func retryShape(key string, initial, maxDelay Duration, multiplier float64) error {
+	switch {
+	case multiplier < 0 || (multiplier > 0 && multiplier < 1):
+		return fmt.Errorf("%s.multiplier: %v: want 1 or more (0 for the default)", key, multiplier)
+	case initial > 0 && maxDelay > 0 && maxDelay < initial:
+		return fmt.Errorf("%s.max: %s is below initial %s", key, maxDelay.D(), initial.D())
 	}
 	return nil
 }

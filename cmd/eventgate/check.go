@@ -25,7 +25,11 @@ error for each. The exit status is 1 when any transport failed.`,
 				return err
 			}
 			fmt.Fprintf(a.stdout, "configuration ok: dir %s, sync %s, listen %s, %d token(s), %d transport(s)\n",
-				cfg.DataDir(), cmpOr(cfg.Sync, "always"), cfg.ListenAddr(), len(cfg.ServerTokens()), len(cfg.Transports))
+				cfg.DataDir(), cmpOr(cfg.Sync, "always"), cfg.ListenAddr(), len(cfg.Auth.Tokens), len(cfg.Transports))
+			if terr := cfg.ResolveTokens(); terr != nil {
+				// Only serve needs the secrets; say what it will miss.
+				fmt.Fprintf(a.stdout, "note: serve will refuse to start until this is fixed: %v\n", terr)
+			}
 			res, err := cfg.Check(a.ctx, timeout)
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			for _, r := range res {

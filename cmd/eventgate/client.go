@@ -54,7 +54,10 @@ func (c *apiClient) do(ctx context.Context, method, path, contentType string, bo
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("cannot reach the server at %s (is `eventgate serve` running there? --server or $EVENTGATE_SERVER names it): %w", c.base, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
@@ -86,4 +89,13 @@ type httpError struct {
 	msg    string
 }
 
-func (e *httpError) Error() string { return fmt.Sprintf("server answered %d: %s", e.status, e.msg) }
+func (e *httpError) Error() string {
+	msg := fmt.Sprintf("server answered %d: %s", e.status, e.msg)
+	switch e.status {
+	case http.StatusUnauthorized:
+		msg += " (give a token the server accepts: --token, or $EVENTGATE_TOKEN; the server's are in its $EVENTGATE_TOKENS or auth.tokens)"
+	case http.StatusForbidden:
+		msg += " (the token lacks the scope this needs: ingest to send, read to query, admin for routes and dead letters)"
+	}
+	return msg
+}

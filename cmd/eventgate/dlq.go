@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -78,12 +82,34 @@ with --server it asks the running daemon (admin scope).`,
 	return cmd
 }
 
+// errNothingRecorded reports a data directory that eventgate never opened,
+// to the commands that only read: they create nothing.
+var errNothingRecorded = errors.New("nothing recorded yet")
+
+// recorded reports whether dir holds eventgate's state (a Gateway opened it).
+func recorded(dir string) (bool, error) {
+	_, err := os.Stat(filepath.Join(dir, ".eventgate", "journal"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // withRouteGateway opens the configured Gateway locally, runs fn, and
-// closes it without waiting for deliveries.
-func (a *app) withRouteGateway(fn func(gw *eventgate.Gateway) error) error {
+// closes it without waiting for deliveries. With readOnly, it opens nothing
+// and returns errNothingRecorded (wrapped, naming the directory) when the
+// data directory holds no journal, so that listing creates no directory.
+func (a *app) withRouteGateway(readOnly bool, fn func(gw *eventgate.Gateway) error) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
+	}
+	if readOnly {
+		if ok, err := recorded(cfg.DataDir()); err != nil {
+			return err
+		} else if !ok {
+			return fmt.Errorf("%s: %w", cfg.DataDir(), errNothingRecorded)
+		}
 	}
 	gw, err := cfg.Open(a.ctx)
 	if err != nil {
@@ -110,11 +136,14 @@ func (a *app) deadLetters(route string) ([]eventgate.DeadLetter, error) {
 		return body.DeadLetters, err
 	}
 	var out []eventgate.DeadLetter
-	err := a.withRouteGateway(func(gw *eventgate.Gateway) error {
+	err := a.withRouteGateway(true, func(gw *eventgate.Gateway) error {
 		var err error
 		out, err = gw.DeadLetters(route)
 		return err
 	})
+	if errors.Is(err, errNothingRecorded) {
+		return nil, nil // no journal: no dead letters either
+	}
 	return out, err
 }
 
@@ -134,7 +163,7 @@ func (a *app) redrive(route string) (eventgate.RedriveResult, error) {
 		err = json.NewDecoder(resp.Body).Decode(&res)
 		return res, err
 	}
-	err := a.withRouteGateway(func(gw *eventgate.Gateway) error {
+	err := a.withRouteGateway(false, func(gw *eventgate.Gateway) error {
 		var err error
 		res, err = gw.Redrive(a.ctx, route)
 		return err

@@ -67,10 +67,14 @@ func run(ctx context.Context, stop context.CancelFunc, args []string, stdin io.R
 			return code
 		}
 	}
-	msg := err.Error()
-	if !strings.HasPrefix(msg, "eventgate:") {
-		msg = "eventgate: " + msg
-	}
-	fmt.Fprintln(stderr, msg)
+	fmt.Fprintln(stderr, errorLine(err))
 	return code
+}
+
+// errorLine is the message printed for err: one "eventgate: " prefix, also
+// where wrapped library errors carry their own.
+func errorLine(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "eventgate: ")
+	msg = strings.ReplaceAll(msg, ": eventgate: ", ": ")
+	return "eventgate: " + msg
 }

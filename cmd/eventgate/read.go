@@ -124,9 +124,9 @@ func (a *app) printer(output string) (*eventPrinter, error) {
 		} else {
 			output = "ndjson"
 		}
-	case "ndjson", "json", "table":
+	case "ndjson", "table":
 	default:
-		return nil, &exitError{code: 2, err: fmt.Errorf("--output %q: want ndjson or table", output)}
+		return nil, &exitError{code: 2, err: fmt.Errorf("--output %q is not a format: use -o ndjson (one JSON object per line) or -o table", output)}
 	}
 	p := &eventPrinter{w: a.stdout}
 	if output == "table" {
@@ -162,7 +162,7 @@ func (a *app) eventsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "events <session>",
 		Short: "Print a session's events (NDJSON, or a table on a terminal)",
-		Args:  cobra.ExactArgs(1),
+		Args:  sessionArg("events"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ef, err := f.filter(time.Now())
 			if err != nil {
@@ -199,7 +199,7 @@ func (a *app) eachEvent(id string, f eventgate.EventFilter, fn func(*eventgate.S
 		if _, ok, err := st.Info(id); err != nil {
 			return err
 		} else if !ok {
-			return failed("no session %q", id)
+			return failed("no session %q (`eventgate sessions` lists them)", id)
 		}
 		dc := &damageCounter{stderr: a.stderr}
 		err = st.Scan(dc.context(a.ctx), id, sessions.Filter(f), func(e sessions.Entry) error {
@@ -280,5 +280,21 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// sessionArg requires exactly one argument, the session id, and says how to
+// find one when it is missing.
+func sessionArg(command string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) == 0:
+			return &exitError{code: 2, err: fmt.Errorf("%s needs a session id: eventgate %s <session> "+
+				"(`eventgate sessions` lists them)", command, command)}
+		case len(args) > 1:
+			return &exitError{code: 2, err: fmt.Errorf("%s takes one session id, got %d arguments: %q",
+				command, len(args), strings.Join(args, " "))}
+		}
+		return nil
 	}
 }

@@ -51,6 +51,17 @@ func (a *app) replay(to string, ids []string, f *filterFlags, batch int, timeout
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	st := sessions.NewStore(cfg.DataDir(), eventgate.ValidateSessionID, nil)
+	for _, id := range ids {
+		if err := eventgate.ValidateSessionID(id); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--session: %w", err)}
+		}
+		if _, ok, err := st.Info(id); err != nil {
+			return err
+		} else if !ok {
+			return failed("no session %q in %s: nothing replayed (`eventgate sessions` lists the sessions there)", id, cfg.DataDir())
+		}
+	}
 	t, ok, err := cfg.BuildTransport(to)
 	if !ok && err == nil {
 		t, err = config.DefaultRegistry().New("replay", to, cfg.Logger)
@@ -64,10 +75,9 @@ func (a *app) replay(to string, ids []string, f *filterFlags, batch int, timeout
 		err := c.Connect(cctx)
 		cancel()
 		if err != nil {
-			return failed("connecting to %s: %w", config.Redact(to), err)
+			return failed("cannot connect to %s (is it running and reachable?): %w", config.Redact(to), err)
 		}
 	}
-	st := sessions.NewStore(cfg.DataDir(), eventgate.ValidateSessionID, nil)
 	if len(ids) == 0 {
 		if ids, err = a.sessionIDs(cfg.DataDir(), ef); err != nil {
 			return err
@@ -75,9 +85,6 @@ func (a *app) replay(to string, ids []string, f *filterFlags, batch int, timeout
 	}
 	r := &replayer{a: a, t: t, batch: max(batch, 1), timeout: timeout, start: time.Now(), tty: isTerminal(a.stderr)}
 	for _, id := range ids {
-		if err := eventgate.ValidateSessionID(id); err != nil {
-			return &exitError{code: 2, err: err}
-		}
 		err := st.Scan(a.ctx, id, sessions.Filter(ef), func(e sessions.Entry) error {
 			se := storedEvent(e)
 			r.evs = append(r.evs, &se.Event)

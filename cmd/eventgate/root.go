@@ -39,7 +39,9 @@ func (a *app) rootCommand() *cobra.Command {
 forwards them, at least once and in per-session order, to downstream systems.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
+	root.SetVersionTemplate(versionLine() + "\n")
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.configPath, "config", "c", os.Getenv("EVENTGATE_CONFIG"), "configuration file (YAML); $EVENTGATE_CONFIG")
 	pf.StringVar(&a.dir, "dir", "", "data directory (default: config, $EVENTGATE_DIR, $AGENT_LOG_DIR, ./logs/sessions)")
@@ -64,21 +66,32 @@ func (a *app) serverFlags(cmd *cobra.Command, required bool) {
 	}
 	var server, token string
 	cmd.Flags().StringVar(&server, "server", def, help)
-	cmd.Flags().StringVar(&token, "token", "", "bearer token (default $EVENTGATE_TOKEN)")
+	cmd.Flags().StringVar(&token, "token", "", "bearer token (default $EVENTGATE_TOKEN, else the first of $EVENTGATE_TOKENS)")
 	cmd.PreRun = func(*cobra.Command, []string) { a.server, a.token = server, token }
 }
 
+// bearer returns the token the client commands send: --token, else
+// $EVENTGATE_TOKEN, else the first secret of $EVENTGATE_TOKENS (the
+// server's own list, so that a shell that starts the daemon can talk to it).
 func (a *app) bearer() string {
 	if a.token != "" {
 		return a.token
 	}
-	return os.Getenv("EVENTGATE_TOKEN")
+	if t := strings.TrimSpace(os.Getenv("EVENTGATE_TOKEN")); t != "" {
+		return t
+	}
+	first, _, _ := strings.Cut(os.Getenv("EVENTGATE_TOKENS"), ",")
+	if k := strings.LastIndexByte(first, ':'); k > 0 {
+		return strings.TrimSpace(first[:k])
+	}
+	return ""
 }
 
 // loadConfig reads the configuration (file and environment) and applies the
-// global flags.
+// global flags. It does not resolve the bearer tokens: only serve needs
+// them, and it validates them itself.
 func (a *app) loadConfig() (*config.Config, error) {
-	cfg, err := config.Load(a.configPath)
+	cfg, err := config.LoadLocal(a.configPath)
 	if err != nil {
 		return nil, &exitError{code: 2, err: err}
 	}
@@ -89,6 +102,7 @@ func (a *app) loadConfig() (*config.Config, error) {
 		cfg.Log.Level = a.logLevel
 	}
 	cfg.Logger = a.logger(cfg)
+	routeClientLogs(cfg.Logger)
 	return cfg, nil
 }
 

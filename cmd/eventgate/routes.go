@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"text/tabwriter"
@@ -26,7 +27,7 @@ the route back to resume its delivery, or forget it to let the journal shrink.`,
 		Short: "List the configured routes and the detached ones",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRouteGateway(func(gw *eventgate.Gateway) error {
+			err := a.withRouteGateway(true, func(gw *eventgate.Gateway) error {
 				st := gw.Stats()
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ROUTE\tSTATE\tBACKLOG\tDEAD LETTERS")
@@ -44,6 +45,10 @@ the route back to resume its delivery, or forget it to let the journal shrink.`,
 				}
 				return tw.Flush()
 			})
+			if errors.Is(err, errNothingRecorded) {
+				return a.listUnopenedRoutes()
+			}
+			return err
 		},
 	}
 	forget := &cobra.Command{
@@ -51,7 +56,7 @@ the route back to resume its delivery, or forget it to let the journal shrink.`,
 		Short: "Delete a detached route's saved position so that the journal can be trimmed",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRouteGateway(func(gw *eventgate.Gateway) error {
+			return a.withRouteGateway(false, func(gw *eventgate.Gateway) error {
 				if err := gw.ForgetRoute(args[0]); err != nil {
 					return err
 				}
@@ -62,4 +67,23 @@ the route back to resume its delivery, or forget it to let the journal shrink.`,
 	}
 	cmd.AddCommand(list, forget)
 	return cmd
+}
+
+// listUnopenedRoutes lists the configured routes of a data directory that
+// has no journal yet: nothing is waiting and nothing is detached.
+func (a *app) listUnopenedRoutes() error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROUTE\tSTATE\tBACKLOG\tDEAD LETTERS")
+	for _, t := range cfg.Transports {
+		fmt.Fprintf(tw, "%s\tconfigured\t0\t0\n", t.Name)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "eventgate: nothing recorded in %s yet\n", cfg.DataDir())
+	return nil
 }

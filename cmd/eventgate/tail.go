@@ -28,7 +28,7 @@ func (a *app) tailCommand() *cobra.Command {
 printing events as they are recorded, until interrupted: from the local session
 files (polled), or with --server from the server's Server-Sent Events stream
 (resuming after a dropped connection where it left off).`,
-		Args: cobra.ExactArgs(1),
+		Args: sessionArg("tail"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.tail(args[0], n, follow, output)
 		},
@@ -72,6 +72,10 @@ func (a *app) tail(id string, n int, follow bool, output string) error {
 	notYet := !damaged && (errors.As(err, &ee) || (errors.As(err, &he) && he.status == http.StatusNotFound))
 	if err != nil && !damaged && !(follow && notYet) { // following a session not yet there is fine
 		return err
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "eventgate: no session %q yet; waiting for its first event "+
+			"(Ctrl-C stops; `eventgate sessions` lists the existing ones)\n", id)
 	}
 	for i := range ring {
 		if err := p.print(&ring[i]); err != nil {
