@@ -97,6 +97,7 @@ type Catalog struct {
 	r      *sql.DB // reads
 	path   string
 	ro     bool
+	sync   string // the writer's synchronous setting: FULL or NORMAL
 	broken atomic.Bool
 }
 
@@ -121,18 +122,14 @@ func Open(ctx context.Context, path string, o Options) (*Catalog, error) {
 		q.Set("mode", "ro")
 	} else {
 		q.Add("_pragma", "journal_mode(WAL)")
-		if o.Durable {
-			q.Add("_pragma", "synchronous(FULL)")
-		} else {
-			q.Add("_pragma", "synchronous(NORMAL)")
-		}
+		q.Add("_pragma", "synchronous("+syncMode(o.Durable)+")")
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: open %s: %w", path, err)
 	}
-	c := &Catalog{db: db, r: db, path: path, ro: o.ReadOnly}
+	c := &Catalog{db: db, r: db, path: path, ro: o.ReadOnly, sync: syncMode(o.Durable)}
 	if o.ReadOnly {
 		db.SetMaxOpenConns(4)
 	} else {
@@ -155,6 +152,13 @@ func Open(ctx context.Context, path string, o Options) (*Catalog, error) {
 		c.r.SetMaxOpenConns(4)
 	}
 	return c, nil
+}
+
+func syncMode(durable bool) string {
+	if durable {
+		return "FULL"
+	}
+	return "NORMAL"
 }
 
 func (c *Catalog) init(ctx context.Context) error {

@@ -34,9 +34,11 @@ type Block struct {
 	MaxNs    int64
 }
 
-// rowsPerStatement bounds the rows of one multi-row INSERT (SQLite allows
-// 32766 parameters).
-const rowsPerStatement = 256
+// rowsPerStatement is the rows of one multi-row INSERT. The driver binds
+// parameters in time quadratic in their number per statement, so a few dozen
+// rows a statement is the fastest: fewer statements than one a row, and
+// little binding cost.
+const rowsPerStatement = 32
 
 // Apply records deltas in one transaction: all of them or, on error, none.
 func (c *Catalog) Apply(ctx context.Context, deltas []*Delta) error {
@@ -45,17 +47,7 @@ func (c *Catalog) Apply(ctx context.Context, deltas []*Delta) error {
 	}
 	return c.tx(ctx, "apply", func(tx *sql.Tx) error {
 		var newSessions, bytes, events int64
-		var types, files [][]any
-		var blocks [][]any
-		sessRows := make([][]any, 0, min(len(deltas), rowsPerStatement))
-		flushSessions := func() error {
-			err := insertRows(ctx, tx, `INSERT INTO sessions (id, first_ns, last_ns, count, bytes, first_seq, last_seq) VALUES `, 7, sessRows,
-				` ON CONFLICT (id) DO UPDATE SET first_ns = min(first_ns, excluded.first_ns), last_ns = max(last_ns, excluded.last_ns),
-				  count = count + excluded.count, bytes = bytes + excluded.bytes,
-				  first_seq = min(first_seq, excluded.first_seq), last_seq = max(last_seq, excluded.last_seq)`)
-			sessRows = sessRows[:0]
-			return err
-		}
+		var sess, types, files, blocks [][]any
 		for _, d := range deltas {
 			if d.New {
 				newSessions++
@@ -63,12 +55,7 @@ func (c *Catalog) Apply(ctx context.Context, deltas []*Delta) error {
 			bytes += d.Bytes
 			events += d.Count
 			if d.Count > 0 {
-				sessRows = append(sessRows, []any{d.ID, d.MinNs, d.MaxNs, d.Count, d.Bytes, int64(d.FirstSeq), int64(d.LastSeq)})
-			}
-			if len(sessRows) == rowsPerStatement {
-				if err := flushSessions(); err != nil {
-					return err
-				}
+				sess = append(sess, []any{d.ID, d.MinNs, d.MaxNs, d.Count, d.Bytes, int64(d.FirstSeq), int64(d.LastSeq)})
 			}
 			for _, t := range d.Types {
 				types = append(types, []any{d.ID, t})
@@ -80,7 +67,10 @@ func (c *Catalog) Apply(ctx context.Context, deltas []*Delta) error {
 				blocks = append(blocks, []any{d.ID, int64(b.File), b.FirstOff, b.EndOff, int64(b.FirstSeq), b.MinNs, b.MaxNs})
 			}
 		}
-		if err := flushSessions(); err != nil {
+		if err := insertChunks(ctx, tx, `INSERT INTO sessions (id, first_ns, last_ns, count, bytes, first_seq, last_seq) VALUES `, 7, sess,
+			` ON CONFLICT (id) DO UPDATE SET first_ns = min(first_ns, excluded.first_ns), last_ns = max(last_ns, excluded.last_ns),
+			  count = count + excluded.count, bytes = bytes + excluded.bytes,
+			  first_seq = min(first_seq, excluded.first_seq), last_seq = max(last_seq, excluded.last_seq)`); err != nil {
 			return err
 		}
 		if err := insertChunks(ctx, tx, `INSERT INTO types (session, type) VALUES `, 2, types, ` ON CONFLICT DO NOTHING`); err != nil {
@@ -157,15 +147,28 @@ func (c *Catalog) tx(ctx context.Context, op string, fn func(*sql.Tx) error) err
 	return nil
 }
 
+// insertChunks inserts rows (each of cols values) by multi-row INSERTs of
+// rowsPerStatement rows, prepared once, and one more for the rest.
 func insertChunks(ctx context.Context, tx *sql.Tx, head string, cols int, rows [][]any, tail string) error {
-	for len(rows) > 0 {
-		n := min(len(rows), rowsPerStatement)
-		if err := insertRows(ctx, tx, head, cols, rows[:n], tail); err != nil {
+	if len(rows) >= rowsPerStatement {
+		st, err := tx.PrepareContext(ctx, insertSQL(head, cols, rowsPerStatement, tail))
+		if err != nil {
 			return err
 		}
-		rows = rows[n:]
+		defer st.Close()
+		args := make([]any, 0, rowsPerStatement*cols)
+		for len(rows) >= rowsPerStatement {
+			args = args[:0]
+			for _, r := range rows[:rowsPerStatement] {
+				args = append(args, r...)
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return err
+			}
+			rows = rows[rowsPerStatement:]
+		}
 	}
-	return nil
+	return insertRows(ctx, tx, head, cols, rows, tail)
 }
 
 // insertRows runs one multi-row INSERT of rows (each of cols values).
@@ -173,18 +176,66 @@ func insertRows(ctx context.Context, tx *sql.Tx, head string, cols int, rows [][
 	if len(rows) == 0 {
 		return nil
 	}
-	var b strings.Builder
-	b.WriteString(head)
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
 	args := make([]any, 0, len(rows)*cols)
-	for i, r := range rows {
+	for _, r := range rows {
+		args = append(args, r...)
+	}
+	_, err := tx.ExecContext(ctx, insertSQL(head, cols, len(rows), tail), args...)
+	return err
+}
+
+// insertSQL is head, n parenthesized groups of cols parameters, and tail.
+func insertSQL(head string, cols, n int, tail string) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+	var b strings.Builder
+	b.Grow(len(head) + n*(len(one)+1) + len(tail))
+	b.WriteString(head)
+	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString(one)
-		args = append(args, r...)
 	}
 	b.WriteString(tail)
-	_, err := tx.ExecContext(ctx, b.String(), args...)
-	return err
+	return b.String()
+}
+
+// secondaryIndexes are the indexes BeginLoad drops and EndLoad builds again.
+var secondaryIndexes = []struct{ name, def string }{
+	{"sessions_by_last", `CREATE INDEX IF NOT EXISTS sessions_by_last ON sessions (last_ns DESC, id)`},
+	{"types_by_type", `CREATE INDEX IF NOT EXISTS types_by_type ON types (type, session)`},
+}
+
+// BeginLoad prepares an empty catalog for a bulk load (a rebuild): it drops
+// the secondary indexes, which EndLoad builds once from the loaded rows, and
+// stops syncing commits until EndLoad. A load cut short leaves a catalog that
+// is not marked complete, so it is rebuilt; nothing depends on its commits
+// before then.
+func (c *Catalog) BeginLoad(ctx context.Context) error {
+	if c.ro {
+		return fmt.Errorf("catalog: begin load: opened read-only")
+	}
+	for _, ix := range secondaryIndexes {
+		if _, err := c.db.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
+			return damaged("begin load", err)
+		}
+	}
+	if _, err := c.db.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
+		return damaged("begin load", err)
+	}
+	return nil
+}
+
+// EndLoad builds the indexes BeginLoad dropped and restores the catalog's
+// sync setting; the next commit makes the whole load durable.
+func (c *Catalog) EndLoad(ctx context.Context) error {
+	for _, ix := range secondaryIndexes {
+		if _, err := c.db.ExecContext(ctx, ix.def); err != nil {
+			return damaged("end load", err)
+		}
+	}
+	if _, err := c.db.ExecContext(ctx, `PRAGMA synchronous = `+c.sync); err != nil {
+		return damaged("end load", err)
+	}
+	return nil
 }

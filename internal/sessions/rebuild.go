@@ -10,7 +10,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eventgate/eventgate/internal/catalog"
@@ -26,10 +29,18 @@ type RebuildReport struct {
 // rebuildChunk is how many sessions one catalog transaction of Rebuild holds.
 const rebuildChunk = 512
 
+// rebuildWorkers is how many goroutines read session files during Rebuild,
+// while one more writes the catalog.
+func rebuildWorkers() int { return min(max(runtime.GOMAXPROCS(0), 2), 8) }
+
 // Rebuild fills an empty catalog from the session files under dir and marks
 // it complete. valid filters directory names that are not session ids.
 // progress, when not nil, is called after each chunk of sessions with the
 // sessions done and the total. It must run before a Projector starts on dir.
+//
+// Session files are read by several goroutines a chunk at a time, and each
+// chunk is written in one transaction while the next is read; the catalog's
+// secondary indexes are built once at the end rather than row by row.
 func Rebuild(ctx context.Context, dir string, valid func(string) error, cat *catalog.Catalog, progress func(done, total int)) (RebuildReport, error) {
 	var rep RebuildReport
 	ents, err := os.ReadDir(dir)
@@ -42,44 +53,111 @@ func Rebuild(ctx context.Context, dir string, valid func(string) error, cat *cat
 			ids = append(ids, e.Name())
 		}
 	}
-	var chunk []*catalog.Delta
-	flush := func(done int) error {
-		if err := cat.Apply(ctx, chunk); err != nil {
-			return fmt.Errorf("sessions: rebuild catalog: %w", err)
-		}
-		chunk = chunk[:0]
-		if progress != nil {
-			progress(done, len(ids))
-		}
-		return nil
+	if err := cat.BeginLoad(ctx); err != nil {
+		return rep, fmt.Errorf("sessions: rebuild catalog: %w", err)
 	}
-	for i, id := range ids {
-		if err := ctx.Err(); err != nil {
-			return rep, err
-		}
-		d, damaged, err := deltaOfFiles(filepath.Join(dir, id), id)
-		if err != nil {
-			return rep, err
-		}
-		rep.Damaged += damaged
-		if d.Count > 0 {
-			rep.Sessions++
-			rep.Events += d.Count
-			chunk = append(chunk, d)
-		}
-		if len(chunk) >= rebuildChunk {
-			if err := flush(i + 1); err != nil {
-				return rep, err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type chunk struct {
+		deltas []*sessionDelta
+		done   int
+		err    error
+	}
+	chunks := make(chan chunk, 1) // one chunk read ahead of the one being written
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(chunks)
+		for start := 0; start < len(ids); start += rebuildChunk {
+			part := ids[start:min(start+rebuildChunk, len(ids))]
+			deltas, err := readSessions(ctx, dir, part)
+			select {
+			case chunks <- chunk{deltas: deltas, done: start + len(part), err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
 			}
 		}
+	}()
+	defer wg.Wait()
+	for c := range chunks {
+		if c.err != nil {
+			return rep, c.err
+		}
+		var keep []*catalog.Delta
+		for _, d := range c.deltas {
+			rep.Damaged += d.damaged
+			if d.Count > 0 {
+				rep.Sessions++
+				rep.Events += d.Count
+				keep = append(keep, &d.Delta)
+			}
+		}
+		if err := cat.Apply(ctx, keep); err != nil {
+			return rep, fmt.Errorf("sessions: rebuild catalog: %w", err)
+		}
+		if progress != nil {
+			progress(c.done, len(ids))
+		}
 	}
-	if err := flush(len(ids)); err != nil {
+	if err := ctx.Err(); err != nil {
 		return rep, err
+	}
+	if progress != nil && len(ids) == 0 {
+		progress(0, 0)
+	}
+	if err := cat.EndLoad(ctx); err != nil {
+		return rep, fmt.Errorf("sessions: rebuild catalog: %w", err)
 	}
 	if err := cat.MarkComplete(ctx); err != nil {
 		return rep, fmt.Errorf("sessions: rebuild catalog: %w", err)
 	}
 	return rep, nil
+}
+
+// sessionDelta is one session's catalog delta with its damaged-line count.
+type sessionDelta struct {
+	catalog.Delta
+	damaged int64
+}
+
+// readSessions reads the files of sessions ids on rebuildWorkers goroutines;
+// the deltas are in the order of ids.
+func readSessions(ctx context.Context, dir string, ids []string) ([]*sessionDelta, error) {
+	out := make([]*sessionDelta, len(ids))
+	errs := make([]error, len(ids))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(rebuildWorkers(), len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			br := bufio.NewReaderSize(nil, 64<<10)
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(ids) || ctx.Err() != nil {
+					return
+				}
+				d, damaged, err := deltaOfFiles(br, filepath.Join(dir, ids[i]), ids[i])
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				out[i] = &sessionDelta{Delta: *d, damaged: damaged}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // rebuildLine is the part of a session-file line the catalog keeps.
@@ -92,7 +170,9 @@ type rebuildLine struct {
 // deltaOfFiles reads every file of one session into a catalog delta: its
 // totals, types, files and seek blocks. Lines that do not parse are counted
 // as damaged and left out.
-func deltaOfFiles(dir, id string) (*catalog.Delta, int64, error) {
+//
+// br is the caller's read buffer, reused from session to session.
+func deltaOfFiles(br *bufio.Reader, dir, id string) (*catalog.Delta, int64, error) {
 	files, err := listFiles(dir)
 	if err != nil {
 		return nil, 0, err
@@ -100,7 +180,7 @@ func deltaOfFiles(dir, id string) (*catalog.Delta, int64, error) {
 	d := &catalog.Delta{ID: id, New: true, Files: files}
 	var damaged int64
 	for _, first := range files {
-		n, err := scanFile(filepath.Join(dir, fileName(first)), first, d)
+		n, err := scanFile(br, filepath.Join(dir, fileName(first)), first, d)
 		damaged += n
 		if err != nil {
 			return nil, damaged, err
@@ -110,7 +190,7 @@ func deltaOfFiles(dir, id string) (*catalog.Delta, int64, error) {
 	return d, damaged, nil
 }
 
-func scanFile(path string, first uint64, d *catalog.Delta) (damaged int64, err error) {
+func scanFile(br *bufio.Reader, path string, first uint64, d *catalog.Delta) (damaged int64, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
@@ -119,7 +199,8 @@ func scanFile(path string, first uint64, d *catalog.Delta) (damaged int64, err e
 		return 0, fmt.Errorf("sessions: rebuild catalog: %w", err)
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
+	br.Reset(f)
+	defer br.Reset(nil)
 	var off int64
 	var blk *catalog.Block
 	for {
