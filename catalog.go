@@ -59,10 +59,13 @@ func openCatalog(ctx context.Context, dir string, cfg *config) (*catalog.Catalog
 
 var errIncomplete = errors.New("catalog incomplete")
 
-// usable checks that c passes SQLite's quick check and holds every session.
+// usable checks that c holds every session and, unless it is sealed as its
+// last clean close left it, that it passes SQLite's quick check.
 func usable(ctx context.Context, c *catalog.Catalog) error {
-	if err := c.Check(ctx); err != nil {
-		return err
+	if !c.Sealed() {
+		if err := c.Check(ctx); err != nil {
+			return err
+		}
 	}
 	ok, err := c.Complete(ctx)
 	if err != nil {

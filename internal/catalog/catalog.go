@@ -98,6 +98,7 @@ type Catalog struct {
 	path   string
 	ro     bool
 	sync   string // the writer's synchronous setting: FULL or NORMAL
+	sealed bool   // the file matched the seal of its last clean close
 	broken atomic.Bool
 }
 
@@ -116,6 +117,16 @@ func Open(ctx context.Context, path string, o Options) (*Catalog, error) {
 			return nil, fmt.Errorf("catalog: open %s: %w", path, err)
 		}
 	}
+	var sealed bool
+	if !o.ReadOnly {
+		var err error
+		if sealed, err = checkSeal(path); err != nil {
+			return nil, err
+		}
+		if err := removeSeal(path); err != nil {
+			return nil, err
+		}
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	if o.ReadOnly {
@@ -129,7 +140,7 @@ func Open(ctx context.Context, path string, o Options) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog: open %s: %w", path, err)
 	}
-	c := &Catalog{db: db, r: db, path: path, ro: o.ReadOnly, sync: syncMode(o.Durable)}
+	c := &Catalog{db: db, r: db, path: path, ro: o.ReadOnly, sync: syncMode(o.Durable), sealed: sealed}
 	if o.ReadOnly {
 		db.SetMaxOpenConns(4)
 	} else {
@@ -181,6 +192,10 @@ func (c *Catalog) init(ctx context.Context) error {
 	return nil
 }
 
+// Sealed reports whether Open found the file exactly as the last clean Close
+// left it, so that Check can be skipped.
+func (c *Catalog) Sealed() bool { return c.sealed }
+
 // Check runs SQLite's structural check of every page; an error matching
 // ErrDamaged describes what it found.
 func (c *Catalog) Check(ctx context.Context) error {
@@ -225,9 +240,18 @@ func damaged(op string, err error) error {
 // Path returns the catalog's file.
 func (c *Catalog) Path() string { return c.path }
 
-// Close closes the catalog.
+// Close closes the catalog. A writable catalog that is not broken is
+// checkpointed and sealed (see Sealed), so that the next Open can trust it
+// without a full check.
 func (c *Catalog) Close() error {
 	var errs []error
+	seal := !c.ro && !c.Broken()
+	if seal {
+		if err := c.checkpoint(context.Background()); err != nil {
+			errs = append(errs, err)
+			seal = false
+		}
+	}
 	if c.r != c.db {
 		errs = append(errs, c.r.Close())
 	}
@@ -235,13 +259,16 @@ func (c *Catalog) Close() error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("catalog: close: %w", err)
 	}
+	if seal {
+		return writeSeal(c.path, c.sync == "FULL")
+	}
 	return nil
 }
 
 // Remove deletes a catalog file with its WAL and shared-memory files.
 func Remove(path string) error {
 	var errs []error
-	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+	for _, p := range []string{sealPath(path), path, path + "-wal", path + "-shm"} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("catalog: remove: %w", err))
 		}

@@ -209,3 +209,71 @@ func TestDamageIsErrDamaged(t *testing.T) {
 		t.Fatalf("garbage file: %v, want ErrDamaged", err)
 	}
 }
+
+// TestSealAfterCleanClose: a clean close seals the catalog, the next Open
+// trusts it without a structural check and removes the seal before writing;
+// a changed file is damage, a missing seal (a crash) is not.
+func TestSealAfterCleanClose(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "c.db")
+	c, err := Open(ctx, path, Options{Durable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sealed() {
+		t.Fatal("a new catalog is sealed")
+	}
+	fill(t, c, 100)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + ".seal"); err != nil {
+		t.Fatalf("no seal after a clean close: %v", err)
+	}
+
+	c, err = Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Sealed() {
+		t.Fatal("not sealed after a clean close")
+	}
+	if _, err := os.Stat(path + ".seal"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the seal is still there while the catalog is open: %v", err)
+	}
+	// Change the file after the seal was checked.
+	if err := c.Apply(ctx, []*Delta{{ID: "new", New: true, Count: 1, Bytes: 10, FirstSeq: 1000, LastSeq: 1000, Files: []uint64{1000}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A crash leaves no seal: Open works and is not sealed.
+	if err := os.Remove(path + ".seal"); err != nil {
+		t.Fatal(err)
+	}
+	c = open(t, path, Options{})
+	if c.Sealed() {
+		t.Fatal("sealed without a seal")
+	}
+	if p, err := c.List(ctx, Query{Limit: 1000}); err != nil || p.Total != 101 {
+		t.Fatalf("after reopening: total %d, %v; want 101", p.Total, err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// One byte changed after the seal: damage.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-100] ^= 1
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, path, Options{}); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "changed after its last clean close") {
+		t.Fatalf("a changed sealed file: %v, want ErrDamaged naming the seal", err)
+	}
+}
