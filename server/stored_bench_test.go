@@ -60,6 +60,20 @@ func BenchmarkStoredSessions(b *testing.B) {
 					}
 				}
 			})
+			// After a crash the catalog has no seal, so Open runs SQLite's
+			// structural check of every page.
+			b.Run("open-after-crash", func(b *testing.B) {
+				defer reportCPU(b)()
+				for b.Loop() {
+					if err := os.Remove(eventgate.CatalogPath(dir) + ".seal"); err != nil && !os.IsNotExist(err) {
+						b.Fatal(err)
+					}
+					g := openStored(b, dir)
+					if err := g.Close(context.Background()); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			b.Run("rebuild", func(b *testing.B) {
 				defer reportCPU(b)()
 				for b.Loop() {
