@@ -46,6 +46,27 @@ func (g *Gateway) Sessions(ctx context.Context) ([]SessionInfo, error) {
 	return allSessions(ctx, g.st)
 }
 
+// SessionTotals are the figures of every session stored.
+type SessionTotals struct {
+	Sessions int64 // sessions with at least one event
+	Events   int64 // events in their files
+	Bytes    int64 // size of their files
+}
+
+// SessionTotals returns the figures of every session stored, from the
+// session catalog; ok is false when there is no usable catalog (counting
+// would read every file).
+func (g *Gateway) SessionTotals(ctx context.Context) (t SessionTotals, ok bool, err error) {
+	c := g.st.Catalog()
+	if c == nil {
+		return t, false, nil
+	}
+	if t.Sessions, t.Bytes, t.Events, err = c.Totals(ctx); err != nil {
+		return t, false, fmt.Errorf("eventgate: session totals: %w", err)
+	}
+	return t, true, nil
+}
+
 // ListSessions returns one page of the sessions that match q, newest
 // activity first. It is served by the session catalog, so its cost does not
 // grow with the sessions stored.

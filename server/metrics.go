@@ -58,7 +58,7 @@ func newMetrics(gw *eventgate.Gateway) *metrics {
 		Name: "eventgate_http_auth_failures_total", Help: "Requests refused by authentication (unauthenticated) or authorization (forbidden).",
 	}, []string{"reason"})
 	m.reg.MustRegister(m.requests, m.events, m.rejected, m.bytes, m.latency, m.inFlight, m.overload,
-		m.streams, m.authFailures, newGatewayCollector(gw),
+		m.streams, m.authFailures, newGatewayCollector(gw), newSessionsCollector(gw),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

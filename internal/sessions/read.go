@@ -89,6 +89,9 @@ func (s *Store) catalog() *catalog.Catalog {
 	return s.cat
 }
 
+// Catalog returns the catalog when it can be used, or nil.
+func (s *Store) Catalog() *catalog.Catalog { return s.catalog() }
+
 // HasCatalog reports whether listing is served by the catalog.
 func (s *Store) HasCatalog() bool { return s.catalog() != nil }
 
