@@ -48,7 +48,7 @@ func (a *app) logEvents(files []string, session string, verbose bool) error {
 		}
 		extra = append(extra, eventgate.WithFallbackSession(session))
 	}
-	gw, err := a.openLocal(cfg, extra...)
+	gw, err := a.openLocal(cfg, append(extra, a.rebuildProgress())...)
 	if err != nil {
 		return err
 	}

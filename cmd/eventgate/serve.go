@@ -104,7 +104,7 @@ func (a *app) serve(cmd *cobra.Command, f *serveFlags) error {
 	}
 	log := cfg.Logger
 
-	gw, err := cfg.Open(a.ctx)
+	gw, err := cfg.Open(a.ctx, a.rebuildProgress())
 	if err != nil {
 		return lockedHint(err)
 	}
