@@ -49,7 +49,7 @@ func BenchmarkStoredSessions(b *testing.B) {
 				benchListing(b, dir, "/v1/sessions?limit=100&cursor="+deepCursor(b, dir, n/2))
 			})
 			b.Run("prefix", func(b *testing.B) {
-				benchListing(b, dir, "/v1/sessions?limit=100&prefix="+storedID(n/3)[:len(storedID(0))-2])
+				benchListing(b, dir, "/v1/sessions?limit=100&prefix="+storedID(n / 3)[:len(storedID(0))-2])
 			})
 			b.Run("open", func(b *testing.B) {
 				defer reportCPU(b)()
