@@ -349,10 +349,8 @@ func (p *Projector) project(rec journal.Record) (big bool, err error) {
 			return false, err
 		}
 	}
-	if st.buf == nil && len(p.free) > 0 {
-		st.buf = p.free[len(p.free)-1]
-		p.free = p.free[:len(p.free)-1]
-		p.freeBytes -= cap(st.buf)
+	if st.buf == nil {
+		st.buf = p.newBuffer(st)
 	}
 	start := len(st.buf)
 	st.buf = appendLine(st.buf, rec.Seq, &v)
@@ -499,10 +497,28 @@ func (p *Projector) writeFile(st *sessState) error {
 }
 
 // writeAll writes every buffered line and wakes followers.
+// newBuffer returns a buffer for st's next lines, about as large as its last
+// batch was (so that appending rarely grows it): the free list's top buffer
+// when it is large enough, otherwise a new one (and the top one, too small
+// for what the sessions write now, is dropped).
+func (p *Projector) newBuffer(st *sessState) []byte {
+	want := min(max(st.lastBuf+st.lastBuf/4, 512), 64<<10)
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free = p.free[:n-1]
+		p.freeBytes -= cap(b)
+		if cap(b) >= want {
+			return b
+		}
+	}
+	return make([]byte, 0, want)
+}
+
 // release takes st's written buffer back for reuse by any session, so that
 // memory follows the lines waiting, not the number of sessions. A one-off
 // large buffer is dropped.
 func (p *Projector) release(st *sessState) {
+	st.lastBuf = len(st.buf)
 	b := st.buf[:0]
 	st.buf = nil
 	if c := cap(b); c <= 1<<20 && p.freeBytes+c <= maxFree {

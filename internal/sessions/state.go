@@ -18,6 +18,7 @@ type sessState struct {
 	catSeq  uint64   // last seq the catalog holds or will hold once delta is applied
 	isNew   bool     // the session had no files when first seen; its first delta says so
 	buf     []byte   // lines not yet written to f
+	lastBuf int      // bytes of the last buffer written: the next one is sized from it
 	dirty   bool     // in Projector.dirty
 	delta   *catalog.Delta
 	blk     *catalog.Block // the seek block being filled, in the current file
