@@ -67,6 +67,24 @@ func (g *Gateway) SessionTotals(ctx context.Context) (t SessionTotals, ok bool, 
 	return t, true, nil
 }
 
+// readYourWrites bounds how long a read of a session not found waits for the
+// session files and the catalog to catch up with the journal.
+const readYourWrites = 2 * time.Second
+
+// catchUp waits until the session files and the catalog hold every event
+// logged before the call (at most readYourWrites), and reports whether they
+// were behind: only then can a second look find more. It costs nothing when
+// they are not behind.
+func (g *Gateway) catchUp() bool {
+	target := g.j.NextSeq()
+	if g.proj.Caught(target) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readYourWrites)
+	defer cancel()
+	return g.proj.Flush(ctx, target) == nil
+}
+
 // ListSessions returns one page of the sessions that match q, newest
 // activity first. It is served by the session catalog, so its cost does not
 // grow with the sessions stored.
@@ -75,9 +93,14 @@ func (g *Gateway) ListSessions(ctx context.Context, q SessionQuery) (SessionPage
 }
 
 // Session summarizes one session; the error matches ErrNoSession when it has
-// no events.
+// no events. A session whose first events were logged but not yet written to
+// its file and the catalog is waited for (at most readYourWrites), so that
+// a producer that logged an event and then asks for its session finds it.
 func (g *Gateway) Session(id string) (SessionInfo, error) {
 	in, ok, err := g.st.Info(id)
+	if err == nil && !ok && g.catchUp() {
+		in, ok, err = g.st.Info(id)
+	}
 	if err != nil {
 		return SessionInfo{}, err
 	}

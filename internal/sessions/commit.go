@@ -103,6 +103,7 @@ func (p *Projector) submit(durable bool) {
 	}
 	clear(p.deltas)
 	p.deltas = p.deltas[:0]
+	p.newInDeltas = 0
 	j.deltas = append(j.deltas, p.orphans...)
 	p.orphans = nil
 	if j.durable {

@@ -64,6 +64,7 @@ type Projector struct {
 	lru         lruList // sessions with an open file
 	dirty       []*sessState
 	deltas      []*sessState // sessions with a pending catalog delta
+	newInDeltas int          // deltas of sessions the catalog does not hold yet: committed early
 	orphans     []*catalog.Delta
 	unsynced    map[string]struct{} // files written since the last durable commit (non-Linux)
 	inflight    bool                // a job is with the catalog writer
@@ -238,6 +239,12 @@ func (p *Projector) run() {
 		case <-delay.C:
 			armed = false
 			werr = write()
+			if werr == nil && p.newInDeltas > 0 {
+				// A new session shows in listings within a write delay
+				// (and one catalog write), not at the next commit.
+				p.wantJob = true
+				p.submit(false)
+			}
 		case <-p.flushReq:
 			if werr = write(); werr == nil {
 				p.wantJob = true
@@ -549,6 +556,14 @@ func (p *Projector) writeAll() error {
 	}
 	p.mu.Unlock()
 	return nil
+}
+
+// Caught reports whether every record before seq is in the session files and
+// the catalog, as Flush would wait for.
+func (p *Projector) Caught(seq uint64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.written.Seq >= seq && p.catPos.Seq >= seq
 }
 
 // Flush waits until every record before seq is written to its session file

@@ -160,3 +160,56 @@ func project(t *testing.T, dir string, j *journal.Journal, cat *catalog.Catalog,
 		t.Fatal(err)
 	}
 }
+
+// TestNewSessionsListedBeforeTheCommit: with a commit interval far longer
+// than the test, only the early catalog write for new sessions can make a
+// listing find them.
+func TestNewSessionsListedBeforeTheCommit(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	j, _, err := journal.Open(filepath.Join(dir, ".eventgate", "journal"), journal.Options{Sync: journal.SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	cat, err := catalog.Open(ctx, filepath.Join(dir, ".eventgate", "catalog.db"), catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.Close()
+	r, err := j.OpenReader("sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Start(Config{Dir: dir, Journal: j, Reader: r, Catalog: cat, CommitEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	for i := range 3 {
+		appendAllT(t, j, benchPayloads(1, i, 1)) // session bench-000000, then nothing new
+		if i == 0 {
+			waitListed(t, cat, 1)
+		}
+	}
+	appendAllT(t, j, benchPayloads(5, 1, 4)) // four new sessions
+	waitListed(t, cat, 5)
+}
+
+func waitListed(t *testing.T, cat *catalog.Catalog, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		p, err := cat.List(context.Background(), catalog.Query{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Sessions) == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions listed after 30 s, want %d", len(p.Sessions), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -73,6 +73,9 @@ func (l *lruList) touch(s *sessState) {
 func (p *Projector) deltaOf(st *sessState) *catalog.Delta {
 	if st.delta == nil {
 		st.delta = &catalog.Delta{ID: st.id, New: st.isNew}
+		if st.isNew {
+			p.newInDeltas++
+		}
 		st.isNew = false
 		p.deltas = append(p.deltas, st)
 	}
