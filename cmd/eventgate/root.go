@@ -42,6 +42,9 @@ forwards them, at least once and in per-session order, to downstream systems.`,
 		Version:       version(),
 	}
 	root.SetVersionTemplate(versionLine() + "\n")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &exitError{code: 2, err: fmt.Errorf("%w (`%s --help` lists the flags)", err, cmd.CommandPath())}
+	})
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.configPath, "config", "c", os.Getenv("EVENTGATE_CONFIG"), "configuration file (YAML); $EVENTGATE_CONFIG")
 	pf.StringVar(&a.dir, "dir", "", "data directory (default: config, $EVENTGATE_DIR, $AGENT_LOG_DIR, ./logs/sessions)")
