@@ -44,7 +44,7 @@ var runnableDocs = []string{"README.md", "docs/QUICKSTART.md"}
 const (
 	docsAddr    = "127.0.0.1:8080"
 	docsRedis   = "127.0.0.1:6379"
-	docsTimeout = 15 * time.Minute // a bound for a hung command; the blocks themselves wait on conditions
+	docsTimeout = 8 * time.Minute // a bound for a hung command; the blocks themselves wait on conditions
 )
 
 // docBlock is one fenced shell block of a document.
@@ -245,7 +245,11 @@ func runDoc(t *testing.T, root, doc string) {
 	}
 	defer out.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), docsTimeout)
+	limit := docsTimeout
+	if d, ok := t.Deadline(); ok {
+		limit = min(limit, time.Until(d)-30*time.Second) // fail with the command's name before go test panics
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.Command("bash", script)
 	cmd.Dir = work
@@ -305,7 +309,7 @@ func runDoc(t *testing.T, root, doc string) {
 		status = "exit status " + strconv.Itoa(ee.ExitCode())
 	}
 	if timedOut {
-		status = "still running after " + docsTimeout.String()
+		status = "still running after " + limit.Round(time.Second).String()
 	}
 	t.Fatalf("%s: %q: %s\n(127.0.0.1:8080 reads %s here)\noutput:\n%s", where, what, status, addr, output)
 }
