@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,6 +187,19 @@ func runDoc(t *testing.T, root, doc string) {
 	}
 	work := t.TempDir()
 	copyRepo(t, root, work)
+	limit := docsTimeout
+	if d, ok := t.Deadline(); ok {
+		limit = min(limit, time.Until(d)-30*time.Second) // fail with the command's name before go test panics
+	}
+	if err := runDocBlocks(t, work, doc, blocks, redis, limit); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runDocBlocks runs the runnable blocks in one bash in dir, and returns an
+// error naming the document line and the command that failed (or still ran
+// after limit), with the script's output.
+func runDocBlocks(t *testing.T, dir, doc string, blocks []docBlock, redis string, limit time.Duration) error {
 	addr := freePort(t)
 
 	// The script: a prelude, then each block, with a line map back to the
@@ -233,33 +248,29 @@ func runDoc(t *testing.T, root, doc string) {
 		}
 	}
 	if run == 0 {
-		t.Fatalf("%s has no runnable ```sh block", doc)
+		return fmt.Errorf("%s has no runnable ```sh block", doc)
 	}
 	script := filepath.Join(t.TempDir(), "doc.sh")
 	if err := os.WriteFile(script, []byte(sb.String()), 0o600); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	out, err := os.Create(filepath.Join(t.TempDir(), "output"))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer out.Close()
 
-	limit := docsTimeout
-	if d, ok := t.Deadline(); ok {
-		limit = min(limit, time.Until(d)-30*time.Second) // fail with the command's name before go test panics
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.Command("bash", script)
-	cmd.Dir = work
+	cmd.Dir = dir
 	cmd.Env = docEnv(addr)
 	cmd.Stdin = nil
 	cmd.Stdout, cmd.Stderr = out, out // files: Wait does not wait for a background daemon's output
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	pgid := cmd.Process.Pid
 	exited := make(chan error, 1)
@@ -276,7 +287,7 @@ func runDoc(t *testing.T, root, doc string) {
 	_ = syscall.Kill(-pgid, syscall.SIGKILL) // whatever the script left running
 	t.Logf("%s: %d blocks run in %s", doc, run, time.Since(start).Round(time.Millisecond))
 	if runErr == nil && !timedOut {
-		return
+		return nil
 	}
 
 	// Name the block and the command: the last one the DEBUG trap saw.
@@ -311,7 +322,53 @@ func runDoc(t *testing.T, root, doc string) {
 	if timedOut {
 		status = "still running after " + limit.Round(time.Second).String()
 	}
-	t.Fatalf("%s: %q: %s\n(127.0.0.1:8080 reads %s here)\noutput:\n%s", where, what, status, addr, output)
+	return fmt.Errorf("%s: %q: %s\n(127.0.0.1:8080 reads %s here)\noutput:\n%s", where, what, status, addr, output)
+}
+
+// TestDocBlockFailures checks that a failing command, and a curl answered
+// with a 4xx, fail the run, named by document line and command.
+func TestDocBlockFailures(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ok" {
+			http.Error(w, `{"error":"no such thing"}`, http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name, doc string
+		want      []string
+	}{
+		{"a command fails", "# T\n\n```sh\nX=1\necho $X\n```\n\n```sh\ntrue\nfalse\necho never\n```\n",
+			[]string{"T.md:10 (the block at line 8)", `"false"`, "exit status 1"}},
+		{"a curl is answered 404", "```sh\ncurl " + srv.URL + "/ok\ncurl " + srv.URL + "/nosuch\n```\n",
+			[]string{"T.md:3 (the block at line 1)", "/nosuch", "exit status 22", "no such thing"}},
+		{"norun blocks are not run", "<!-- norun: would fail -->\n```sh\nfalse\n```\n```sh\ntrue\n```\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			blocks, err := parseDocBlocks("T.md", tc.doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = runDocBlocks(t, t.TempDir(), "T.md", blocks, docsRedis, time.Minute)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("the run succeeded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
 }
 
 // docEnv is the environment of the documents' shell: this process's, less
