@@ -13,9 +13,10 @@ import (
 
 // apiClient talks to a running server.
 type apiClient struct {
-	base  string
-	token string
-	hc    *http.Client
+	base      string
+	token     string
+	tokenFrom string // where token came from: "--token", "$EVENTGATE_TOKEN", …; "" when none was given
+	hc        *http.Client
 }
 
 func (a *app) client() (*apiClient, error) {
@@ -23,9 +24,11 @@ func (a *app) client() (*apiClient, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, &exitError{code: 2, err: fmt.Errorf("--server %q: want http(s)://host:port", a.server)}
 	}
+	token, from := a.bearerFrom()
 	return &apiClient{
-		base:  strings.TrimRight(a.server, "/"),
-		token: a.bearer(),
+		base:      strings.TrimRight(a.server, "/"),
+		token:     token,
+		tokenFrom: from,
 		hc: &http.Client{Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
 			MaxIdleConnsPerHost: 16,
@@ -69,7 +72,7 @@ func (c *apiClient) do(ctx context.Context, method, path, contentType string, bo
 		if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
 			msg = eb.Error
 		}
-		return resp, &httpError{status: resp.StatusCode, msg: msg}
+		return resp, &httpError{status: resp.StatusCode, msg: msg, tokenFrom: c.tokenFrom, sent: c.token != ""}
 	}
 	return resp, nil
 }
@@ -84,17 +87,24 @@ func (c *apiClient) getJSON(ctx context.Context, path string, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 
+// httpError is a non-2xx answer of the server.
 type httpError struct {
-	status int
-	msg    string
+	status    int
+	msg       string
+	sent      bool   // whether a token was sent
+	tokenFrom string // where the token sent came from
 }
 
 func (e *httpError) Error() string {
 	msg := fmt.Sprintf("server answered %d: %s", e.status, e.msg)
-	switch e.status {
-	case http.StatusUnauthorized:
-		msg += " (give a token the server accepts: --token, or $EVENTGATE_TOKEN; the server's are in its $EVENTGATE_TOKENS or auth.tokens)"
-	case http.StatusForbidden:
+	switch {
+	case e.status == http.StatusUnauthorized && !e.sent:
+		msg += " (no token was sent: export EVENTGATE_TOKEN=<secret>, one the server accepts " +
+			"(its $EVENTGATE_TOKENS or auth.tokens), or pass --token)"
+	case e.status == http.StatusUnauthorized:
+		msg += fmt.Sprintf(" (the token from %s is not one the server accepts: set $EVENTGATE_TOKEN, or --token, "+
+			"to a secret of the server's $EVENTGATE_TOKENS or auth.tokens)", e.tokenFrom)
+	case e.status == http.StatusForbidden:
 		msg += " (the token lacks the scope this needs: ingest to send, read to query, admin for routes and dead letters)"
 	}
 	return msg

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,8 +56,26 @@ func TestMistakes(t *testing.T) {
 	needsTokens := writeCfg("tokens.yaml", "auth:\n  tokens: [{name: ops, token_env: EVENTGATE_UNSET_TOKEN_VAR, scopes: [read]}]\n"+
 		"transports:\n  - name: n\n    url: 'null://'\n")
 
+	// A server that wants a token, as `eventgate serve` does.
+	const goodToken = "mistakes-0123456789abcdef"
+	authSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.Header.Get("Authorization") {
+		case "":
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"a bearer token is required"}`))
+		case "Bearer " + goodToken:
+			_, _ = w.Write([]byte(`{"sessions":[],"total":0}`))
+		default:
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"the bearer token is not valid"}`))
+		}
+	}))
+	defer authSrv.Close()
+
 	for _, tc := range []struct {
 		name     string
+		env      map[string]string
 		args     []string
 		stdin    string
 		code     int
@@ -90,10 +110,27 @@ func TestMistakes(t *testing.T) {
 			stdout: []string{"n      configured  0"}, stderr: []string{"nothing recorded in"}},
 		{name: "dlq list without the server's tokens", args: []string{"dlq", "list", "n", "-c", needsTokens}, code: 0,
 			stdout: []string{"0 dead letters"}},
+		{name: "replay without --to", args: []string{"replay", "--session", "demo"}, code: 2,
+			stderr: []string{"replay needs --to", "--to redis://127.0.0.1:6379/0", "the name of a transport"}},
+		{name: "an unknown flag", args: []string{"events", "demo", "--frobnicate"}, code: 2,
+			stderr: []string{"unknown flag: --frobnicate", "`eventgate events --help` lists the flags"}},
+		{name: "a 401 without a token names $EVENTGATE_TOKEN", args: []string{"sessions", "--server", authSrv.URL}, code: 1,
+			stderr: []string{"server answered 401", "no token was sent", "export EVENTGATE_TOKEN=<secret>", "--token"}},
+		{name: "a 401 for $EVENTGATE_TOKEN says where the token came from", env: map[string]string{"EVENTGATE_TOKEN": "not-the-right-one-0123"},
+			args: []string{"sessions", "--server", authSrv.URL}, code: 1,
+			stderr: []string{"server answered 401", "the token from $EVENTGATE_TOKEN is not one the server accepts"}},
+		{name: "a 401 for the server's own list says so", env: map[string]string{"EVENTGATE_TOKENS": "not-the-right-one-0123:read"},
+			args: []string{"events", "s1", "--server", authSrv.URL}, code: 1,
+			stderr: []string{"the token from the first secret of $EVENTGATE_TOKENS is not one"}},
+		{name: "--token wins over $EVENTGATE_TOKEN", env: map[string]string{"EVENTGATE_TOKEN": "not-the-right-one-0123"},
+			args: []string{"sessions", "--server", authSrv.URL, "--token", goodToken}, code: 0},
 		{name: "server not running", args: []string{"sessions", "--server", "http://127.0.0.1:1"}, code: 1,
 			stderr: []string{"cannot reach the server at http://127.0.0.1:1", "is `eventgate serve` running"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
 			dir := filepath.Join(t.TempDir(), "data")
 			t.Chdir(t.TempDir())
 			ctx, cancel := context.WithCancel(context.Background())

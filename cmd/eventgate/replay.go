@@ -38,11 +38,14 @@ de-duplicate by id ignore what they already have. Progress is shown on a termina
 	cmd.Flags().IntVar(&batch, "batch", 500, "events per SendBatch call")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "bound on connecting and on each send")
 	f.add(cmd, false)
-	_ = cmd.MarkFlagRequired("to")
 	return cmd
 }
 
 func (a *app) replay(to string, ids []string, f *filterFlags, batch int, timeout time.Duration) error {
+	if to == "" {
+		return &exitError{code: 2, err: errors.New("replay needs --to: a transport URL (--to redis://127.0.0.1:6379/0, " +
+			"--to file:///tmp/replayed.jsonl) or the name of a transport in the -c configuration")}
+	}
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err

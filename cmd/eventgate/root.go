@@ -42,6 +42,9 @@ forwards them, at least once and in per-session order, to downstream systems.`,
 		Version:       version(),
 	}
 	root.SetVersionTemplate(versionLine() + "\n")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &exitError{code: 2, err: fmt.Errorf("%w (`%s --help` lists the flags)", err, cmd.CommandPath())}
+	})
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.configPath, "config", "c", os.Getenv("EVENTGATE_CONFIG"), "configuration file (YAML); $EVENTGATE_CONFIG")
 	pf.StringVar(&a.dir, "dir", "", "data directory (default: config, $EVENTGATE_DIR, $AGENT_LOG_DIR, ./logs/sessions)")
@@ -74,17 +77,26 @@ func (a *app) serverFlags(cmd *cobra.Command, required bool) {
 // $EVENTGATE_TOKEN, else the first secret of $EVENTGATE_TOKENS (the
 // server's own list, so that a shell that starts the daemon can talk to it).
 func (a *app) bearer() string {
+	t, _ := a.bearerFrom()
+	return t
+}
+
+// bearerFrom is bearer with where the token came from ("" when there is
+// none), for the hint of a 401 answer.
+func (a *app) bearerFrom() (token, from string) {
 	if a.token != "" {
-		return a.token
+		return a.token, "--token"
 	}
 	if t := strings.TrimSpace(os.Getenv("EVENTGATE_TOKEN")); t != "" {
-		return t
+		return t, "$EVENTGATE_TOKEN"
 	}
 	first, _, _ := strings.Cut(os.Getenv("EVENTGATE_TOKENS"), ",")
 	if k := strings.LastIndexByte(first, ':'); k > 0 {
-		return strings.TrimSpace(first[:k])
+		if t := strings.TrimSpace(first[:k]); t != "" {
+			return t, "the first secret of $EVENTGATE_TOKENS"
+		}
 	}
-	return ""
+	return "", ""
 }
 
 // loadConfig reads the configuration (file and environment) and applies the
