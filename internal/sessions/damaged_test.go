@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/eventgate/eventgate/internal/catalog"
 )
 
 // writeSession writes lines 1..n of session s into one file, lines in bad
@@ -68,5 +70,21 @@ func TestReadersSkipAndReportDamagedLines(t *testing.T) {
 	}
 	if len(got) != 2 {
 		t.Fatalf("a follower reported %d times over three reads, want 2", len(got))
+	}
+}
+
+// A damaged first line, with no catalog to ask: the session is still
+// summarized and listed from the lines that parse.
+func TestDamagedFirstLineWithoutCatalog(t *testing.T) {
+	dir := t.TempDir()
+	writeSession(t, dir, "s", 5, map[int]bool{1: true})
+	st := NewStore(dir, func(string) error { return nil }, nil)
+	in, ok, err := st.Info("s")
+	if err != nil || !ok || in.First.IsZero() || in.Last.IsZero() {
+		t.Fatalf("info: %+v %v %v; want the session, with its first and last time", in, ok, err)
+	}
+	p, err := st.Page(context.Background(), catalog.Query{Limit: 10})
+	if err != nil || len(p.Sessions) != 1 {
+		t.Fatalf("listing: %+v %v", p, err)
 	}
 }

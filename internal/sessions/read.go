@@ -298,6 +298,9 @@ func (s *Store) countLines(path string) (int, int64, error) {
 	return lines, fi.Size(), nil
 }
 
+// firstTime returns the time of the first line of path that parses: a
+// damaged first line (reported by readers as damage) does not make the
+// session unreadable.
 func firstTime(path string) (time.Time, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -305,12 +308,15 @@ func firstTime(path string) (time.Time, error) {
 	}
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 64<<10)
-	line, err := r.ReadBytes('\n')
-	if err != nil {
-		return time.Time{}, nil
+	for {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			return time.Time{}, nil // no whole line that parses
+		}
+		if m, err := parseLineMeta(line); err == nil && m.Seq > 0 {
+			return m.Time, nil
+		}
 	}
-	m, err := parseLineMeta(line)
-	return m.Time, err
 }
 
 // Filter selects entries of one session. Zero fields select everything.
