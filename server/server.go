@@ -77,6 +77,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/sessions/{id}/stream", s.require(ScopeRead, s.handleStream))
 	m.HandleFunc("DELETE /v1/sessions/{id}", s.limited(s.require(ScopeAdmin, s.handleDelete)))
 	m.HandleFunc("POST /v1/sessions/prune", s.limited(s.require(ScopeAdmin, s.handlePrune)))
+	m.HandleFunc("POST /v1/sessions/{id}/rebuild", s.limited(s.require(ScopeAdmin, s.handleRebuild)))
 	m.HandleFunc("GET /v1/routes", s.limited(s.require(ScopeRead, s.handleRoutes)))
 	m.HandleFunc("GET /v1/routes/{route}/dead-letters", s.limited(s.require(ScopeAdmin, s.handleDeadLetters)))
 	m.HandleFunc("POST /v1/routes/{route}/redrive", s.limited(s.require(ScopeAdmin, s.handleRedrive)))

@@ -45,46 +45,48 @@ func (c *Catalog) Apply(ctx context.Context, deltas []*Delta) error {
 	if len(deltas) == 0 {
 		return nil
 	}
-	return c.tx(ctx, "apply", func(tx *sql.Tx) error {
-		var newSessions, bytes, events int64
-		var sess, types, files, blocks [][]any
-		for _, d := range deltas {
-			if d.New {
-				newSessions++
-			}
-			bytes += d.Bytes
-			events += d.Count
-			if d.Count > 0 {
-				sess = append(sess, []any{d.ID, d.MinNs, d.MaxNs, d.Count, d.Bytes, int64(d.FirstSeq), int64(d.LastSeq)})
-			}
-			for _, t := range d.Types {
-				types = append(types, []any{d.ID, t})
-			}
-			for _, f := range d.Files {
-				files = append(files, []any{d.ID, int64(f)})
-			}
-			for _, b := range d.Blocks {
-				blocks = append(blocks, []any{d.ID, int64(b.File), b.FirstOff, b.EndOff, int64(b.FirstSeq), b.MinNs, b.MaxNs})
-			}
+	return c.tx(ctx, "apply", func(tx *sql.Tx) error { return applyTx(ctx, tx, deltas) })
+}
+
+func applyTx(ctx context.Context, tx *sql.Tx, deltas []*Delta) error {
+	var newSessions, bytes, events int64
+	var sess, types, files, blocks [][]any
+	for _, d := range deltas {
+		if d.New {
+			newSessions++
 		}
-		if err := insertChunks(ctx, tx, `INSERT INTO sessions (id, first_ns, last_ns, count, bytes, first_seq, last_seq) VALUES `, 7, sess,
-			` ON CONFLICT (id) DO UPDATE SET first_ns = min(first_ns, excluded.first_ns), last_ns = max(last_ns, excluded.last_ns),
-			  count = count + excluded.count, bytes = bytes + excluded.bytes,
-			  first_seq = min(first_seq, excluded.first_seq), last_seq = max(last_seq, excluded.last_seq)`); err != nil {
-			return err
+		bytes += d.Bytes
+		events += d.Count
+		if d.Count > 0 {
+			sess = append(sess, []any{d.ID, d.MinNs, d.MaxNs, d.Count, d.Bytes, int64(d.FirstSeq), int64(d.LastSeq)})
 		}
-		if err := insertChunks(ctx, tx, `INSERT INTO types (session, type) VALUES `, 2, types, ` ON CONFLICT DO NOTHING`); err != nil {
-			return err
+		for _, t := range d.Types {
+			types = append(types, []any{d.ID, t})
 		}
-		if err := insertChunks(ctx, tx, `INSERT INTO files (session, first_seq) VALUES `, 2, files, ` ON CONFLICT DO NOTHING`); err != nil {
-			return err
+		for _, f := range d.Files {
+			files = append(files, []any{d.ID, int64(f)})
 		}
-		if err := insertChunks(ctx, tx, `INSERT INTO blocks (session, file, first_off, end_off, first_seq, min_ns, max_ns) VALUES `, 7, blocks,
-			` ON CONFLICT DO UPDATE SET end_off = max(end_off, excluded.end_off), min_ns = min(min_ns, excluded.min_ns), max_ns = max(max_ns, excluded.max_ns)`); err != nil {
-			return err
+		for _, b := range d.Blocks {
+			blocks = append(blocks, []any{d.ID, int64(b.File), b.FirstOff, b.EndOff, int64(b.FirstSeq), b.MinNs, b.MaxNs})
 		}
-		return addTotals(ctx, tx, newSessions, bytes, events)
-	})
+	}
+	if err := insertChunks(ctx, tx, `INSERT INTO sessions (id, first_ns, last_ns, count, bytes, first_seq, last_seq) VALUES `, 7, sess,
+		` ON CONFLICT (id) DO UPDATE SET first_ns = min(first_ns, excluded.first_ns), last_ns = max(last_ns, excluded.last_ns),
+		  count = count + excluded.count, bytes = bytes + excluded.bytes,
+		  first_seq = min(first_seq, excluded.first_seq), last_seq = max(last_seq, excluded.last_seq)`); err != nil {
+		return err
+	}
+	if err := insertChunks(ctx, tx, `INSERT INTO types (session, type) VALUES `, 2, types, ` ON CONFLICT DO NOTHING`); err != nil {
+		return err
+	}
+	if err := insertChunks(ctx, tx, `INSERT INTO files (session, first_seq) VALUES `, 2, files, ` ON CONFLICT DO NOTHING`); err != nil {
+		return err
+	}
+	if err := insertChunks(ctx, tx, `INSERT INTO blocks (session, file, first_off, end_off, first_seq, min_ns, max_ns) VALUES `, 7, blocks,
+		` ON CONFLICT DO UPDATE SET end_off = max(end_off, excluded.end_off), min_ns = min(min_ns, excluded.min_ns), max_ns = max(max_ns, excluded.max_ns)`); err != nil {
+		return err
+	}
+	return addTotals(ctx, tx, newSessions, bytes, events)
 }
 
 // MarkComplete records that the catalog describes every session file (a
@@ -101,26 +103,41 @@ func (c *Catalog) Delete(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return c.tx(ctx, "delete", func(tx *sql.Tx) error {
-		var n, bytes, events int64
-		for _, id := range ids {
-			var b, e int64
-			err := tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE id = ? RETURNING bytes, count`, id).Scan(&b, &e)
-			if err == sql.ErrNoRows {
-				continue
-			}
-			if err != nil {
+	return c.tx(ctx, "delete", func(tx *sql.Tx) error { return deleteTx(ctx, tx, ids) })
+}
+
+// Replace records d as everything session d.ID holds, in one transaction:
+// what the catalog had of it is deleted and d applied as a new session.
+func (c *Catalog) Replace(ctx context.Context, d *Delta) error {
+	return c.tx(ctx, "replace", func(tx *sql.Tx) error {
+		if err := deleteTx(ctx, tx, []string{d.ID}); err != nil {
+			return err
+		}
+		nd := *d
+		nd.New = true
+		return applyTx(ctx, tx, []*Delta{&nd})
+	})
+}
+
+func deleteTx(ctx context.Context, tx *sql.Tx, ids []string) error {
+	var n, bytes, events int64
+	for _, id := range ids {
+		var b, e int64
+		err := tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE id = ? RETURNING bytes, count`, id).Scan(&b, &e)
+		if err == sql.ErrNoRows {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		n, bytes, events = n+1, bytes+b, events+e
+		for _, table := range []string{"types", "files", "blocks"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE session = ?`, id); err != nil {
 				return err
 			}
-			n, bytes, events = n+1, bytes+b, events+e
-			for _, table := range []string{"types", "files", "blocks"} {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE session = ?`, id); err != nil {
-					return err
-				}
-			}
 		}
-		return addTotals(ctx, tx, -n, -bytes, -events)
-	})
+	}
+	return addTotals(ctx, tx, -n, -bytes, -events)
 }
 
 func addTotals(ctx context.Context, tx *sql.Tx, sessions, bytes, events int64) error {

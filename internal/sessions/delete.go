@@ -46,6 +46,8 @@ type request struct {
 	olderThan time.Time // or: prune sessions last active before this
 	dryRun    bool
 	out       *[]string // the sessions deleted (or that would be)
+	rebuild   string    // or: rewrite this session's damaged files from the journal
+	rebuilt   *[]Rebuilt
 	done      chan error
 }
 
@@ -76,6 +78,9 @@ func (p *Projector) ask(r request) error {
 }
 
 func (p *Projector) handle(r request) error {
+	if r.rebuild != "" {
+		return p.rebuildSession(r.rebuild, r.rebuilt)
+	}
 	if len(r.ids) > 0 {
 		for _, id := range r.ids {
 			_, inCat, err := p.cfg.Catalog.Get(p.ctx, id)
