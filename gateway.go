@@ -107,6 +107,14 @@ func Open(dir string, opts ...Option) (*Gateway, error) {
 		MaxRecordSize: cfg.maxEventSize + 64<<10,
 		Logger:        cfg.logger,
 		WriteFault:    cfg.writeFault,
+		FloorBy:       "the session files' high-water mark",
+	}
+	// New seqs start above every line the session files may hold, also
+	// when the journal lost its tail (see sessions.HighWater).
+	if hw, err := sessions.HighWater(dir); err != nil {
+		cfg.logger.Warn("session files: the high-water mark cannot be read; going on without it", "err", err)
+	} else {
+		jo.Floor = hw
 	}
 	j, rec, err := journal.Open(filepath.Join(dir, ".eventgate", "journal"), jo)
 	if err != nil {

@@ -39,6 +39,13 @@ type Options struct {
 	MaxBuffer int
 	// Logger receives recovery and failure reports. Default: discard.
 	Logger *slog.Logger
+	// Floor is a seq the next append gets at least, as a saved cursor
+	// raises it: a seq that something outside the journal has already
+	// used (its readers' durable high-water marks). 0 = none.
+	Floor uint64
+	// FloorBy names what Floor comes from, for Recovery.RaisedBy and the
+	// log.
+	FloorBy string
 	// WriteFault, when set, is called before every write of n bytes to a
 	// journal file; a non-nil error fails that write as the device would
 	// (wrap syscall.ENOSPC for a full disk), with nothing written. It exists

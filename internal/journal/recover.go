@@ -80,11 +80,14 @@ func (j *Journal) recover() (Recovery, error) {
 	if err := j.loadCursors(); err != nil {
 		return rec, err
 	}
-	var floor uint64 // the highest next seq a saved cursor is at
+	var floor uint64 // the highest next seq a saved cursor (or Options.Floor) is at
 	for name, seq := range j.pub.cursors {
 		if seq > floor || (seq == floor && name < rec.RaisedBy) {
 			floor, rec.RaisedBy = seq, name
 		}
+	}
+	if j.opts.Floor > floor {
+		floor, rec.RaisedBy = j.opts.Floor, j.opts.FloorBy
 	}
 	if len(segs) == 0 {
 		j.nextSeq = max(1, floor)

@@ -65,6 +65,8 @@ type Projector struct {
 	dirty       []*sessState
 	deltas      []*sessState // sessions with a pending catalog delta
 	newInDeltas int          // deltas of sessions the catalog does not hold yet: committed early
+	reserved    uint64       // the durable high-water mark: every line written is below it (highwater.go)
+	maxLine     uint64       // the highest seq of a line buffered or written
 	orphans     []*catalog.Delta
 	unsynced    map[string]struct{} // files written since the last durable commit (non-Linux)
 	inflight    bool                // a job is with the catalog writer
@@ -140,6 +142,9 @@ func Start(cfg Config) (*Projector, error) {
 	if err := p.emptyTrash(); err != nil {
 		cancel()
 		return nil, err
+	}
+	if hw, err := HighWater(cfg.Dir); err == nil {
+		p.reserved = hw
 	}
 	go p.writer()
 	go p.run()
@@ -293,6 +298,13 @@ func (p *Projector) finish() {
 	p.waitJob()
 	close(p.jobs)
 	<-p.wdone
+	if p.maxLine > 0 && p.pending == 0 && p.reserved > p.maxLine+1 {
+		// Every line is written: the exact mark, so that a clean restart
+		// skips no seq.
+		if err := writeHighWater(p.cfg.Dir, p.maxLine+1); err == nil {
+			p.reserved = p.maxLine + 1
+		}
+	}
 }
 
 // pause reports a write failure (a full disk, say), waits a second and
@@ -356,6 +368,10 @@ func (p *Projector) project(rec journal.Record) (big bool, err error) {
 			return false, err
 		}
 	}
+	if err := p.reserve(rec.Seq); err != nil {
+		return false, err
+	}
+	p.maxLine = max(p.maxLine, rec.Seq)
 	if st.buf == nil {
 		st.buf = p.newBuffer(st)
 	}

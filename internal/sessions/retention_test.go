@@ -40,16 +40,7 @@ func TestRetentionRunsInBackground(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			ctx := context.Background()
-			j, _, err := journal.Open(filepath.Join(dir, ".eventgate", "journal"), journal.Options{Sync: journal.SyncNever})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer j.Close()
-			cat, err := catalog.Open(ctx, filepath.Join(dir, ".eventgate", "catalog.db"), catalog.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cat.Close()
+			j, cat := openStores(t, dir)
 
 			// Record the sessions first, with no retention, to learn their
 			// size: the same for every session (the padding makes up for
@@ -166,17 +157,7 @@ func project(t *testing.T, dir string, j *journal.Journal, cat *catalog.Catalog,
 // listing find them.
 func TestNewSessionsListedBeforeTheCommit(t *testing.T) {
 	dir := t.TempDir()
-	ctx := context.Background()
-	j, _, err := journal.Open(filepath.Join(dir, ".eventgate", "journal"), journal.Options{Sync: journal.SyncNever})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
-	cat, err := catalog.Open(ctx, filepath.Join(dir, ".eventgate", "catalog.db"), catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
+	j, cat := openStores(t, dir)
 	r, err := j.OpenReader("sessions")
 	if err != nil {
 		t.Fatal(err)
@@ -212,4 +193,21 @@ func waitListed(t *testing.T, cat *catalog.Catalog, n int) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// openStores opens a journal (never synced) and a catalog under dir, closed
+// when the test ends.
+func openStores(t *testing.T, dir string) (*journal.Journal, *catalog.Catalog) {
+	t.Helper()
+	j, _, err := journal.Open(filepath.Join(dir, ".eventgate", "journal"), journal.Options{Sync: journal.SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = j.Close() })
+	cat, err := catalog.Open(context.Background(), filepath.Join(dir, ".eventgate", "catalog.db"), catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cat.Close() })
+	return j, cat
 }

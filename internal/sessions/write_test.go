@@ -3,10 +3,8 @@ package sessions
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 
-	"github.com/eventgate/eventgate/internal/catalog"
 	"github.com/eventgate/eventgate/internal/journal"
 )
 
@@ -18,16 +16,7 @@ func TestParallelWritesKeepOrderUnderTinyBudget(t *testing.T) {
 	const sessions, perSession = 300, 7
 	dir := t.TempDir()
 	ctx := context.Background()
-	j, _, err := journal.Open(filepath.Join(dir, ".eventgate", "journal"), journal.Options{Sync: journal.SyncNever})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
-	cat, err := catalog.Open(ctx, filepath.Join(dir, ".eventgate", "catalog.db"), catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
+	j, cat := openStores(t, dir)
 	r, err := j.OpenReader("sessions")
 	if err != nil {
 		t.Fatal(err)
