@@ -87,6 +87,8 @@ type gatewayCollector struct {
 
 	damageUnacked, damagedRanges, damagedRecords, routeDamaged *prometheus.Desc
 
+	dedupKeys, dedupDuplicates, dedupEvicted, dedupExpired *prometheus.Desc
+
 	delivered, failed, retries, deadLettered, dropped, deadLetters,
 	backlogEvents, backlogBytes, inFlight, lag, backlogFull, breaker *prometheus.Desc
 }
@@ -106,6 +108,10 @@ func newGatewayCollector(gw *eventgate.Gateway) *gatewayCollector {
 		damageUnacked:   d("eventgate_journal_damage_unacknowledged", "Journal damage reports no operator has acknowledged (GET /v1/damage, POST /v1/damage/ack); /readyz is 503 while above 0."),
 		damagedRanges:   d("eventgate_journal_damaged_ranges_total", "Damaged or missing journal ranges found since the process started."),
 		damagedRecords:  d("eventgate_journal_damaged_records_total", "Records those ranges lost."),
+		dedupKeys:       d("eventgate_dedup_keys", "Event ids the dedup index remembers now."),
+		dedupDuplicates: d("eventgate_dedup_duplicates_total", "Events not recorded because their id was already recorded within the dedup window (Log and ingest)."),
+		dedupEvicted:    d("eventgate_dedup_evicted_total", "Ids the dedup index forgot within their window because it reached its key cap (dedup.max_keys)."),
+		dedupExpired:    d("eventgate_dedup_expired_total", "Ids the dedup index forgot because their window ended."),
 		routeDamaged:    d("eventgate_route_damaged_total", "Events the route skipped because the journal lost them (dead letters of kind damaged).", "route"),
 		delivered:       d("eventgate_route_delivered_total", "Events the route's transport acknowledged.", "route"),
 		failed:          d("eventgate_route_failed_attempts_total", "Delivery attempts that failed.", "route"),
@@ -124,7 +130,8 @@ func newGatewayCollector(gw *eventgate.Gateway) *gatewayCollector {
 
 func (c *gatewayCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.logged, c.nextSeq, c.journalBytes, c.sessionLines, c.sessionsFailing, c.detached,
-		c.damageUnacked, c.damagedRanges, c.damagedRecords, c.routeDamaged, c.delivered, c.failed, c.retries, c.deadLettered, c.dropped, c.deadLetters, c.backlogEvents,
+		c.damageUnacked, c.damagedRanges, c.damagedRecords, c.routeDamaged,
+		c.dedupKeys, c.dedupDuplicates, c.dedupEvicted, c.dedupExpired, c.delivered, c.failed, c.retries, c.deadLettered, c.dropped, c.deadLetters, c.backlogEvents,
 		c.backlogBytes, c.inFlight, c.lag, c.backlogFull, c.breaker} {
 		ch <- d
 	}
@@ -143,6 +150,12 @@ func (c *gatewayCollector) Collect(ch chan<- prometheus.Metric) {
 	mc(c.damageUnacked, prometheus.GaugeValue, float64(st.DamageUnacked))
 	mc(c.damagedRanges, prometheus.CounterValue, float64(st.DamagedRanges))
 	mc(c.damagedRecords, prometheus.CounterValue, float64(st.DamagedRecords))
+	if st.Dedup.Enabled {
+		mc(c.dedupKeys, prometheus.GaugeValue, float64(st.Dedup.Keys))
+		mc(c.dedupDuplicates, prometheus.CounterValue, float64(st.Dedup.Duplicates))
+		mc(c.dedupEvicted, prometheus.CounterValue, float64(st.Dedup.Evicted))
+		mc(c.dedupExpired, prometheus.CounterValue, float64(st.Dedup.Expired))
+	}
 	for _, name := range st.DetachedRoutes {
 		mc(c.detached, prometheus.GaugeValue, 1, name)
 	}
