@@ -18,6 +18,7 @@ type metrics struct {
 	requests     *prometheus.CounterVec
 	events       *prometheus.CounterVec
 	rejected     *prometheus.CounterVec
+	duplicates   *prometheus.CounterVec
 	bytes        *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
 	inFlight     prometheus.Gauge
@@ -36,6 +37,9 @@ func newMetrics(gw *eventgate.Gateway) *metrics {
 	}, []string{"shape"})
 	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "eventgate_ingest_rejected_events_total", Help: "Items refused by ingest, by body shape.",
+	}, []string{"shape"})
+	m.duplicates = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "eventgate_ingest_duplicate_events_total", Help: "Items accepted by ingest as duplicates (their id was already recorded; counted in eventgate_ingest_events_total too), by body shape.",
 	}, []string{"shape"})
 	m.bytes = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "eventgate_ingest_bytes_total", Help: "Request body bytes read by ingest, by body shape.",
@@ -57,7 +61,7 @@ func newMetrics(gw *eventgate.Gateway) *metrics {
 	m.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "eventgate_http_auth_failures_total", Help: "Requests refused by authentication (unauthenticated) or authorization (forbidden).",
 	}, []string{"reason"})
-	m.reg.MustRegister(m.requests, m.events, m.rejected, m.bytes, m.latency, m.inFlight, m.overload,
+	m.reg.MustRegister(m.requests, m.events, m.rejected, m.duplicates, m.bytes, m.latency, m.inFlight, m.overload,
 		m.streams, m.authFailures, newGatewayCollector(gw),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -67,10 +71,13 @@ func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-func (m *metrics) observeIngest(shape string, code, accepted, rejected int, n int64, d time.Duration) {
+func (m *metrics) observeIngest(shape string, code, accepted, duplicates, rejected int, n int64, d time.Duration) {
 	m.requests.WithLabelValues(shape, strconv.Itoa(code)).Inc()
 	if accepted > 0 {
 		m.events.WithLabelValues(shape).Add(float64(accepted))
+	}
+	if duplicates > 0 {
+		m.duplicates.WithLabelValues(shape).Add(float64(duplicates))
 	}
 	if rejected > 0 {
 		m.rejected.WithLabelValues(shape).Add(float64(rejected))
