@@ -280,6 +280,9 @@ func (g *Gateway) appendDedup(ctx context.Context, evs []*Event, bad map[int]err
 	for _, p := range again {
 		res[p[0]] = LogResult{Duplicate: true, Seq: res[p[1]].Seq}
 	}
+	if len(again) > 0 {
+		g.dd.CountDuplicates(len(again))
+	}
 	return nil
 }
 

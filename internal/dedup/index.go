@@ -221,6 +221,14 @@ func (x *Index) Each(maxSeq uint64, fn func(Entry)) {
 	}
 }
 
+// CountDuplicates adds n to Stats.Duplicates, for duplicates found without
+// a Claim (an id given twice in one batch).
+func (x *Index) CountDuplicates(n int) {
+	x.mu.Lock()
+	x.st.Duplicates += uint64(n)
+	x.mu.Unlock()
+}
+
 // Stats returns the index's figures.
 func (x *Index) Stats() Stats {
 	x.mu.Lock()
