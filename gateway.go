@@ -172,6 +172,9 @@ func Open(dir string, opts ...Option) (*Gateway, error) {
 		}
 		g.routes = append(g.routes, &gwRoute{name: rs.name, t: rs.t, r: r})
 	}
+	if g.dds != nil {
+		g.dds.Start() // every reader is open: its commits may trim the journal now
+	}
 	g.warnDetached()
 	return g, nil
 }

@@ -195,6 +195,7 @@ func TestStoreSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Start()
 	appendEvents(t, j, x, "a", "b")
 	// an event whose id the index does not hold (assigned by the Gateway)
 	if _, err := j.Append(context.Background(), record.Append(nil, &record.Fields{ID: "gen", Session: "s", Data: []byte("1")})); err != nil {
@@ -269,6 +270,7 @@ func TestStoreCompacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Start()
 	ids := make([]string, 6000)
 	for i := range ids {
 		ids[i] = fmt.Sprint("id-", i)

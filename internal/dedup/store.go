@@ -44,16 +44,19 @@ type Store struct {
 	dirty   bool
 	entries int // frames in the file
 
-	stop     chan struct{}
-	done     chan struct{}
-	stopOnce sync.Once
+	stop      chan struct{}
+	done      chan struct{}
+	stopOnce  sync.Once
+	startOnce sync.Once
+	started   bool
 	errMu    sync.Mutex
 	err      error
 }
 
 // Open loads idx from dir (created when missing) and from the records of j
-// that the file does not hold yet, then keeps the file up to date in the
-// background until Close. Records read from the journal at Open (written
+// that the file does not hold yet. It commits no cursor (so that the
+// journal trims nothing before its other readers are open); Start then keeps
+// the file up to date in the background until Close. Records read from the journal at Open (written
 // after the last background flush, before a crash) are indexed as recorded
 // now, which keeps them at least as long as their window. j must not have
 // been appended to since it was opened.
@@ -95,12 +98,20 @@ func Open(dir string, j *journal.Journal, idx *Index, logger *slog.Logger) (*Sto
 		}
 		s.take(rec, true)
 	}
-	if err := s.flush(); err != nil {
+	if err := s.writeBuf(); err != nil {
 		s.closeFiles()
 		return nil, err
 	}
-	go s.run()
 	return s, nil
+}
+
+// Start starts the background writer. Call it once every other reader of
+// the journal is open.
+func (s *Store) Start() {
+	s.startOnce.Do(func() {
+		s.started = true
+		go s.run()
+	})
 }
 
 // Remove deletes a store's file and the journal reader's cursor, for a
@@ -127,8 +138,11 @@ func (s *Store) Err() error {
 // Close writes what the journal holds that the file does not, and stops the
 // background writer. It must be called before the journal is closed.
 func (s *Store) Close() error {
+	s.startOnce.Do(func() {}) // never started: nothing runs
 	s.stopOnce.Do(func() { close(s.stop) })
-	<-s.done
+	if s.started {
+		<-s.done
+	}
 	err := s.Err()
 	if cerr := s.closeFiles(); cerr != nil && err == nil {
 		err = cerr
@@ -267,14 +281,8 @@ func (s *Store) flush() error {
 	if !s.dirty {
 		return nil
 	}
-	if len(s.buf) > 0 {
-		if _, err := s.f.Write(s.buf); err != nil {
-			return fmt.Errorf("dedup: write %s: %w", s.path, err)
-		}
-		if err := s.f.Sync(); err != nil {
-			return fmt.Errorf("dedup: fsync %s: %w", s.path, err)
-		}
-		s.buf = s.buf[:0]
+	if err := s.writeBuf(); err != nil {
+		return err
 	}
 	if err := s.r.Commit(s.pending); err != nil {
 		return fmt.Errorf("dedup: commit cursor: %w", err)
@@ -283,6 +291,21 @@ func (s *Store) flush() error {
 	if live := s.idx.Stats().Keys; s.entries > 4*live+4096 {
 		return s.compact()
 	}
+	return nil
+}
+
+// writeBuf writes the pending frames and fsyncs them.
+func (s *Store) writeBuf() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	if _, err := s.f.Write(s.buf); err != nil {
+		return fmt.Errorf("dedup: write %s: %w", s.path, err)
+	}
+	if err := s.f.Sync(); err != nil {
+		return fmt.Errorf("dedup: fsync %s: %w", s.path, err)
+	}
+	s.buf = s.buf[:0]
 	return nil
 }
 
