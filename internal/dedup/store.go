@@ -25,7 +25,7 @@ const fileName = "keys"
 
 // flushEvery bounds how often the background writer fsyncs when records
 // arrive continuously.
-const flushEvery = 20 * time.Millisecond
+const flushEvery = 500 * time.Millisecond
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
