@@ -49,8 +49,8 @@ type Store struct {
 	stopOnce  sync.Once
 	startOnce sync.Once
 	started   bool
-	errMu    sync.Mutex
-	err      error
+	errMu     sync.Mutex
+	err       error
 }
 
 // Open loads idx from dir (created when missing) and from the records of j
