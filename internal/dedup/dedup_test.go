@@ -159,7 +159,7 @@ func TestCompactFIFO(t *testing.T) {
 	}
 }
 
-// journal helpers
+// journal fixtures
 
 func appendEvents(t *testing.T, j *journal.Journal, x *Index, ids ...string) {
 	t.Helper()
