@@ -195,7 +195,11 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 		inJournal[string(v.ID)]++
 	}
 	_ = r.Close()
-	_ = j.RemoveReader("crash-check")
+	t.Logf("readers with a saved position: %v", j.Readers())
+	// The check's reader never commits, so it saves no cursor: closing the
+	// journal is enough. (RemoveReader would also trim the segments every
+	// saved cursor has passed, and a reader killed before its first commit,
+	// such as the projector in a short round, has none to protect it.)
 	_ = j.Close()
 	for _, id := range acked {
 		if inJournal[id] != 1 {

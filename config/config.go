@@ -45,6 +45,8 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// Retention deletes whole sessions in the background. None by default.
 	Retention Retention `yaml:"retention"`
+	// Dedup configures idempotent ingest. On by default: 24h, 1,000,000 ids.
+	Dedup Dedup `yaml:"dedup"`
 	// Transports are the routes every event is delivered to, in order.
 	// None: events are only recorded locally.
 	Transports []Transport `yaml:"transports"`
@@ -120,6 +122,15 @@ type Timeouts struct {
 type Retention struct {
 	MaxAge   Duration `yaml:"max_age"`   // such as 30d or 720h
 	MaxBytes ByteSize `yaml:"max_bytes"` // of all session files, such as 50GiB
+}
+
+// Dedup configures how events given with an id (the event's "id", the seed
+// payload's metadata.event_id, or an Idempotency-Key) are recorded once; see
+// eventgate.WithDedup. Zero fields keep the defaults.
+type Dedup struct {
+	Window   Duration `yaml:"window"`   // how long an id is remembered; default 24h
+	MaxKeys  int      `yaml:"max_keys"` // ids remembered at most (oldest forgotten first); default 1000000
+	Disabled bool     `yaml:"disabled"` // record every event as given, duplicates included
 }
 
 // Log configures the daemon's log.
@@ -323,6 +334,12 @@ func (c *Config) validate(withAuth bool) error {
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if _, err := c.SyncPolicy(); err != nil {
 		add("sync: %w", err)
+	}
+	if c.Dedup.Window < 0 {
+		add("dedup.window: %v must not be negative", c.Dedup.Window.D())
+	}
+	if c.Dedup.MaxKeys < 0 {
+		add("dedup.max_keys: %d must not be negative", c.Dedup.MaxKeys)
 	}
 	if c.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {

@@ -135,6 +135,8 @@ func TestValidateErrors(t *testing.T) {
 		"transports: [{name: a, url: 'null://', route: {retry: {initial: 2s, max: 1s}}}]\n":     "route.retry.max: 1s is below initial 2s",
 		"limits: {max_concurrent: -1}\n":                                                        "limits.max_concurrent: -1 is negative",
 		"limits: {max_streams: -4}\n":                                                           "limits.max_streams: -4",
+		"dedup: {max_keys: -1}\n":                                                               "dedup.max_keys: -1",
+		"dedup: {window: -1h}\n":                                                                "non-negative duration",
 	} {
 		_, err := LoadEnv(writeFile(t, body), env(nil))
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -286,5 +288,42 @@ func TestLoadLocalIgnoresTokens(t *testing.T) {
 	// The other fields are still checked.
 	if _, err := LoadLocalEnv(writeFile(t, "limits: {max_concurrent: -1}\n"), env(nil)); err == nil {
 		t.Error("LoadLocalEnv accepted a negative limit")
+	}
+}
+
+func TestDedupSection(t *testing.T) {
+	ctx := context.Background()
+	for body, want := range map[string]eventgate.DedupStats{
+		"":                                   {Enabled: true},
+		"dedup: {window: 1h, max_keys: 2}\n": {Enabled: true, Evicted: 1},
+		"dedup: {disabled: true}\n":          {},
+	} {
+		c, err := LoadEnv(writeFile(t, "dir: "+t.TempDir()+"\n"+body), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gw, err := c.Open(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"a", "b", "c", "c"} {
+			if err := gw.Log(ctx, &eventgate.Event{ID: id, SessionID: "s", Data: []byte("1")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st := gw.Stats()
+		if err := gw.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if st.Dedup.Enabled != want.Enabled || st.Dedup.Evicted != want.Evicted {
+			t.Errorf("%q: dedup stats %+v, want %+v", body, st.Dedup, want)
+		}
+		logged := uint64(3)
+		if !want.Enabled {
+			logged = 4
+		}
+		if st.Logged != logged {
+			t.Errorf("%q: logged %d, want %d", body, st.Logged, logged)
+		}
 	}
 }

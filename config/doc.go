@@ -13,6 +13,7 @@
 //	    - {name: ops, token_file: /etc/eventgate/ops.token, scopes: [read, admin]}
 //	limits: {max_body: 16MiB, max_event_size: 1MiB, max_concurrent: 256}
 //	drain_timeout: 10s
+//	dedup: {window: 24h, max_keys: 1000000}  # idempotent ingest by event id; {disabled: true} turns it off
 //	transports:
 //	  - name: redis
 //	    url: redis://127.0.0.1:6379/0?stream=agent_events

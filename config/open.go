@@ -29,6 +29,16 @@ func (c *Config) GatewayOptions() ([]eventgate.Option, error) {
 	if c.Retention.MaxAge > 0 || c.Retention.MaxBytes > 0 {
 		opts = append(opts, eventgate.WithRetention(c.Retention.MaxAge.D(), int64(c.Retention.MaxBytes)))
 	}
+	switch {
+	case c.Dedup.Disabled:
+		opts = append(opts, eventgate.WithDedup(0, 0))
+	case c.Dedup.Window > 0 || c.Dedup.MaxKeys > 0:
+		w := c.Dedup.Window.D()
+		if w == 0 {
+			w = eventgate.DefaultDedupWindow
+		}
+		opts = append(opts, eventgate.WithDedup(w, c.Dedup.MaxKeys))
+	}
 	var built []eventgate.Transport
 	reg := c.registry()
 	for _, t := range c.Transports {
