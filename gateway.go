@@ -115,11 +115,12 @@ func Open(dir string, opts ...Option) (*Gateway, error) {
 		WriteFault:    cfg.writeFault,
 		FloorBy:       "the session files' high-water mark",
 	}
-	// New seqs start above every line the session files may hold, also
-	// when the journal lost its tail (see sessions.HighWater).
-	if hw, err := sessions.HighWater(dir); err != nil {
+	// After the machine stopped without a clean shutdown, the journal may
+	// have lost records whose lines the session files hold: new seqs start
+	// above them (see sessions.HighWater).
+	if hw, otherBoot, err := sessions.HighWater(dir); err != nil {
 		cfg.logger.Warn("session files: the high-water mark cannot be read; going on without it", "err", err)
-	} else {
+	} else if otherBoot && cfg.sync.mode != SyncAlways.mode {
 		jo.Floor = hw
 	}
 	j, rec, err := journal.Open(filepath.Join(dir, ".eventgate", "journal"), jo)

@@ -143,7 +143,7 @@ func Start(cfg Config) (*Projector, error) {
 		cancel()
 		return nil, err
 	}
-	if hw, err := HighWater(cfg.Dir); err == nil {
+	if hw, _, err := HighWater(cfg.Dir); err == nil {
 		p.reserved = hw
 	}
 	go p.writer()
