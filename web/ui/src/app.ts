@@ -19,3 +19,17 @@ export interface View {
 /** perf collects timings the browser tests read. */
 export const perf: Record<string, number> = {};
 (window as unknown as { __egPerf: Record<string, number> }).__egPerf = perf;
+
+// The longest main-thread task since the page loaded, where the browser tells.
+try {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.duration > (perf.longestTask ?? 0)) {
+        perf.longestTask = e.duration;
+        perf.longestTaskAt = e.startTime;
+      }
+    }
+  }).observe({ type: "longtask", buffered: true });
+} catch {
+  // no Long Tasks API
+}

@@ -517,6 +517,7 @@ export function sessionView(app: App, id: string): View {
             firstRows = true;
             render();
             perf.timelineFirstRows = performance.now() - t0;
+            perf.timelineStartAt = t0;
           } else {
             schedule();
           }
