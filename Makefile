@@ -5,7 +5,7 @@ BENCH   ?= .
 BENCHTIME ?= 2s
 BENCHPKGS ?= . ./transport/ ./internal/...
 
-.PHONY: help run build test test-short bench fuzz vet fmt clean
+.PHONY: help run build test test-short bench fuzz vet fmt clean ui
 
 help:
 	@echo "make run        run eventgate on ./logs/sessions: log sample events, list sessions, show one"
@@ -14,6 +14,7 @@ help:
 	@echo "make test-short the tests without the crash and long-running ones"
 	@echo "make bench      benchmarks, printed as a table"
 	@echo "make fuzz       run every fuzz target of every package for FUZZTIME (default 30s each)"
+	@echo "make ui         rebuild the web UI (web/ui/dist, embedded by the binary) from web/ui/src"
 
 build:
 	$(GO) build -o bin/eventgate ./cmd/eventgate
@@ -44,6 +45,11 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# The built UI is committed, so go build needs no node; run this after
+# changing web/ui/src (a test fails when dist is not rebuilt).
+ui:
+	cd web/ui && npm ci --no-audit --no-fund && npx tsc --noEmit -p . && node build.mjs
 
 vet:
 	$(GO) vet $(PKGS)

@@ -83,6 +83,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/routes/{route}/redrive", s.limited(s.require(ScopeAdmin, s.handleRedrive)))
 	m.HandleFunc("GET /v1/damage", s.limited(s.require(ScopeAdmin, s.handleDamage)))
 	m.HandleFunc("POST /v1/damage/ack", s.limited(s.require(ScopeAdmin, s.handleDamageAck)))
+	s.uiRoutes()
 }
 
 // ServeHTTP serves the API.
