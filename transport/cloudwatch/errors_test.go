@@ -24,9 +24,9 @@ func TestErrorMapping(t *testing.T) {
 		{"connection dropped", fakeaws.Fault{Drop: true}, eventgate.KindConnection},
 		{"OperationAbortedException", fakeaws.Fault{Status: 400, Code: "OperationAbortedException"}, eventgate.KindUnknown},
 		{"InvalidParameterException", fakeaws.Fault{Status: 400, Code: "InvalidParameterException"}, eventgate.KindRejected},
-		{"ResourceNotFoundException", fakeaws.Fault{Status: 400, Code: "ResourceNotFoundException"}, eventgate.KindRejected},
-		{"UnrecognizedClientException", fakeaws.Fault{Status: 400, Code: "UnrecognizedClientException"}, eventgate.KindRejected},
-		{"AccessDeniedException", fakeaws.Fault{Status: 400, Code: "AccessDeniedException"}, eventgate.KindRejected},
+		{"ResourceNotFoundException", fakeaws.Fault{Status: 400, Code: "ResourceNotFoundException"}, eventgate.KindUnavailable},
+		{"UnrecognizedClientException", fakeaws.Fault{Status: 400, Code: "UnrecognizedClientException"}, eventgate.KindUnavailable},
+		{"AccessDeniedException", fakeaws.Fault{Status: 400, Code: "AccessDeniedException"}, eventgate.KindUnavailable},
 	}
 	srv := fakeaws.StartLogs(t)
 	group, stream := newStream(t, srv, true)
