@@ -425,7 +425,7 @@ func (r *Route) pause(err error) {
 	r.signal()
 	r.mu.Unlock()
 	r.cfg.Logger.Warn("route paused: the endpoint refuses every event; its events stay in the journal and are delivered when a probe succeeds",
-		"route", r.cfg.Name, "reason", reason)
+		"reason", reason)
 }
 
 // resume ends the paused state after a successful probe.
@@ -441,7 +441,7 @@ func (r *Route) resume() {
 	r.lastErr, r.lastAt = "", time.Time{}
 	r.signal()
 	r.mu.Unlock()
-	r.cfg.Logger.Info("route resumed", "route", r.cfg.Name, "paused_for", pausedFor.Round(time.Millisecond))
+	r.cfg.Logger.Info("route resumed", "paused_for", pausedFor.Round(time.Millisecond))
 }
 
 // gate is called before each delivery attempt. While the route is paused,
