@@ -81,12 +81,12 @@ func TestErrorServerDown(t *testing.T) {
 
 func TestCreate(t *testing.T) {
 	srv := fakeaws.StartLogs(t)
-	t.Run("missing stream without create is permanent", func(t *testing.T) {
+	t.Run("missing stream without create pauses", func(t *testing.T) {
 		group, stream := newStream(t, srv, false)
 		tr := newTransport(t, srv, group, stream, nil)
 		err := tr.Send(t.Context(), testEvent("s", 1))
-		if !errors.Is(err, eventgate.ErrRejected) || !strings.Contains(err.Error(), "does not exist") {
-			t.Fatalf("Send = %v; want KindRejected naming the missing group", err)
+		if !errors.Is(err, eventgate.ErrUnavailable) || !strings.Contains(err.Error(), "does not exist") {
+			t.Fatalf("Send = %v; want KindUnavailable naming the missing group", err)
 		}
 	})
 	t.Run("create makes group and stream once", func(t *testing.T) {

@@ -203,8 +203,8 @@ func TestBatchPartialFailure(t *testing.T) {
 	if len(be.Failed) != 2 || be.ErrorAt(1) == nil || be.ErrorAt(3) == nil {
 		t.Fatalf("failed events %v, want exactly 1 and 3", be.Failed)
 	}
-	if !errors.Is(be.ErrorAt(1), eventgate.ErrRejected) {
-		t.Errorf("event 1: %v, want a rejection", be.ErrorAt(1))
+	if !errors.Is(be.ErrorAt(1), eventgate.ErrUnavailable) {
+		t.Errorf("event 1: %v, want KindUnavailable (WRONGTYPE)", be.ErrorAt(1))
 	}
 	got, err := readStreams(ctx, c, prefix+":good")
 	if err != nil {
