@@ -86,8 +86,15 @@ func bindTransport(rc *route.Config, name string, t Transport, checked bool) {
 		}
 		return nil
 	}
-	rc.Classify = func(err error) (bool, string, time.Duration) {
+	rc.Classify = func(err error) (route.Class, string, time.Duration) {
 		d, _ := RetryAfterHint(err)
-		return Permanent(err), Classify(err).String(), d
+		k := Classify(err)
+		switch {
+		case k == KindUnavailable:
+			return route.ClassPause, k.String(), d
+		case !k.Retryable():
+			return route.ClassPermanent, k.String(), d
+		}
+		return route.ClassRetry, k.String(), d
 	}
 }

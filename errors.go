@@ -39,6 +39,13 @@ const (
 	// KindThrottled: the downstream asked the caller to slow down. Retryable,
 	// usually with a RetryAfter hint.
 	KindThrottled
+	// KindUnavailable: the endpoint refuses every event, not this one, until
+	// someone fixes it: authentication or authorization failed, the
+	// destination (stream, queue, topic, table, exchange, URL) does not
+	// exist, or the two sides do not speak the same protocol. Not permanent
+	// and never dead-lettered: a route pauses, keeps its events in the
+	// journal, probes with one event on a backoff, and resumes by itself.
+	KindUnavailable
 )
 
 var kindNames = [...]string{
@@ -50,6 +57,7 @@ var kindNames = [...]string{
 	KindCircuitOpen:   "circuit_open",
 	KindClosed:        "closed",
 	KindThrottled:     "throttled",
+	KindUnavailable:   "unavailable",
 }
 
 // String returns the kind's lower-case name, as used in stats and logs.
@@ -80,6 +88,7 @@ var (
 	ErrCircuitOpen   = &TransportError{Kind: KindCircuitOpen}
 	ErrClosed        = &TransportError{Kind: KindClosed}
 	ErrThrottled     = &TransportError{Kind: KindThrottled}
+	ErrUnavailable   = &TransportError{Kind: KindUnavailable}
 )
 
 // TransportError is the one error type transports return. It carries the
@@ -133,7 +142,7 @@ func (e *TransportError) Is(target error) bool {
 
 func isSentinel(t *TransportError) bool {
 	switch t {
-	case ErrConnection, ErrTimeout, ErrSerialization, ErrRejected, ErrCircuitOpen, ErrClosed, ErrThrottled:
+	case ErrConnection, ErrTimeout, ErrSerialization, ErrRejected, ErrCircuitOpen, ErrClosed, ErrThrottled, ErrUnavailable:
 		return true
 	}
 	return false
@@ -152,6 +161,10 @@ func Retryable(err error) bool {
 // Permanent reports whether err means the event can never be delivered and
 // must go to dead letters.
 func Permanent(err error) bool { return err != nil && !Retryable(err) }
+
+// Unavailable reports whether err says the whole endpoint refuses events
+// (KindUnavailable): a route pauses on it instead of dead-lettering.
+func Unavailable(err error) bool { return err != nil && Classify(err) == KindUnavailable }
 
 // RetryAfterHint returns the wait hint carried by the first *TransportError
 // in err's chain, if any.

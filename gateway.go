@@ -225,7 +225,12 @@ type Recovery struct {
 }
 
 // Flush waits until the session files and every route have settled (delivered
-// or dead-lettered) every event logged before the call, or ctx ends.
+// or dead-lettered) every event logged before the call, or ctx ends. A route
+// that is paused (its endpoint refuses every event) does not make Flush wait
+// for ctx: Flush returns an error matching ErrRoutePaused that names the
+// route and the reason, once the other routes have settled. The paused
+// route's events stay in the journal; call Flush again to wait for them after
+// it resumes.
 func (g *Gateway) Flush(ctx context.Context) error {
 	target := g.j.NextSeq()
 	var errs []error

@@ -64,7 +64,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		fallbackSession: "unknown",
-		logger:          slog.New(slog.DiscardHandler),
+		logger:          slog.Default(),
 		maxEventSize:    1 << 20,
 		segmentSize:     64 << 20,
 		sessionFileSize: 64 << 20,
@@ -91,8 +91,9 @@ func WithTransport(name string, t Transport, opts ...RouteOption) Option {
 // SessionID nor in Data. Default "unknown".
 func WithFallbackSession(id string) Option { return func(c *config) { c.fallbackSession = id } }
 
-// WithLogger sets where the Gateway reports recoveries, retries and failures.
-// Default: discard.
+// WithLogger sets where the Gateway reports recoveries, retries, failures
+// and route state changes (a warning when a route pauses, info when it
+// resumes). Default: slog.Default().
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) {
 		if l != nil {

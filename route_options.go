@@ -11,6 +11,12 @@ import (
 // its backlog bound and ctx ended before room was made.
 var ErrBacklogFull = errors.New("eventgate: backlog full")
 
+// ErrRoutePaused is matched by the error Flush (and so Close) returns for a
+// route that is paused with events unsettled: its endpoint refuses every
+// event. The events stay in the journal and are delivered when the route
+// resumes; see RouteStats.State.
+var ErrRoutePaused = route.ErrPaused
+
 // BacklogPolicy says what a route does when its undelivered backlog exceeds
 // its bound.
 type BacklogPolicy uint8
@@ -72,4 +78,16 @@ func RouteWindow(events int, bytes int64) RouteOption {
 // RouteAttemptTimeout bounds each delivery attempt. Default 30s.
 func RouteAttemptTimeout(d time.Duration) RouteOption {
 	return func(c *route.Config) { c.AttemptTimeout = d }
+}
+
+// ResumeRoute makes the paused route name probe its endpoint now instead of
+// at the end of its backoff wait; the route resumes when that probe succeeds.
+// It reports whether the route was paused, and fails only for an unknown
+// route name.
+func (g *Gateway) ResumeRoute(name string) (bool, error) {
+	r, err := g.route(name)
+	if err != nil {
+		return false, err
+	}
+	return r.r.Resume(), nil
 }

@@ -44,7 +44,7 @@ type DedupStats struct {
 // RouteStats is a snapshot of one route.
 type RouteStats struct {
 	Delivered      uint64        // events the transport acknowledged
-	FailedAttempts uint64        // delivery attempts that failed
+	FailedAttempts uint64        // delivery attempts that failed, permanently or not
 	Retries        uint64        // redeliveries after a backoff wait
 	DeadLettered   uint64        // events given up on since Open
 	Dropped        uint64        // events skipped by BacklogDropOldest since Open
@@ -56,9 +56,26 @@ type RouteStats struct {
 	Lag            time.Duration // age of the oldest unsettled event
 	BacklogFull    bool          // Log is blocked by this route
 	BreakerState   string        // the transport's circuit state, when it reports one
-	LastError      string
-	LastErrorAt    time.Time
+	// LastError is the route's latest failure; it is cleared when the route
+	// overcomes it (the failed events are delivered, or the route resumes).
+	LastError   string
+	LastErrorAt time.Time
+	// State is RouteRunning or RoutePaused. A route pauses when its
+	// endpoint refuses every event (an error of KindUnavailable: bad
+	// credentials, a missing destination, a protocol mismatch): its events
+	// stay in the journal, none is dead-lettered, it probes with one event on
+	// its retry backoff and resumes by itself when a probe succeeds.
+	State       string
+	PauseReason string    // the error that paused the route, while paused
+	PausedSince time.Time // when it paused, while paused
+	Pauses      uint64    // times the route paused since Open
 }
+
+// The states of a route, as in RouteStats.State.
+const (
+	RouteRunning = "running"
+	RoutePaused  = "paused"
+)
 
 // CircuitStater is implemented by circuit breakers (transport.CircuitBreaker)
 // so that route statistics can report the breaker's state.
@@ -128,6 +145,10 @@ func routeStats(r *gwRoute) RouteStats {
 		DeadLettered: rs.DeadLettered, Dropped: rs.Dropped, Damaged: rs.Damaged, DeadLetters: rs.DeadLetters,
 		BacklogEvents: rs.BacklogEvents, BacklogBytes: rs.BacklogBytes, InFlight: rs.InFlight,
 		Lag: rs.Lag, BacklogFull: rs.Full, LastError: rs.LastError, LastErrorAt: rs.LastErrorAt,
+		State: RouteRunning, PauseReason: rs.PauseReason, PausedSince: rs.PausedSince, Pauses: rs.Pauses,
+	}
+	if rs.Paused {
+		out.State = RoutePaused
 	}
 	out.BreakerState = circuitState(r.t)
 	return out

@@ -15,6 +15,7 @@
 //	GET    /v1/routes                       [read]   delivery figures per route, and the detached routes
 //	GET    /v1/routes/{route}/dead-letters  [admin]
 //	POST   /v1/routes/{route}/redrive       [admin]
+//	POST   /v1/routes/{route}/resume        [admin]  a paused route probes its endpoint now
 //	GET    /v1/damage                       [admin]  journal damage found (records lost), acknowledged or not
 //	POST   /v1/damage/ack                   [admin]  acknowledge it all
 //	GET    /healthz, /readyz                         liveness; readiness (503 while shutting down, and

@@ -97,7 +97,7 @@ type gatewayCollector struct {
 	dedupKeys, dedupDuplicates, dedupEvicted, dedupExpired *prometheus.Desc
 
 	delivered, failed, retries, deadLettered, dropped, deadLetters,
-	backlogEvents, backlogBytes, inFlight, lag, backlogFull, breaker *prometheus.Desc
+	backlogEvents, backlogBytes, inFlight, lag, backlogFull, breaker, state, pauses *prometheus.Desc
 }
 
 func newGatewayCollector(gw *eventgate.Gateway) *gatewayCollector {
@@ -132,6 +132,8 @@ func newGatewayCollector(gw *eventgate.Gateway) *gatewayCollector {
 		lag:             d("eventgate_route_lag_seconds", "Age of the route's oldest unsettled event.", "route"),
 		backlogFull:     d("eventgate_route_backlog_full", "1 while the route blocks ingest (backlog over its bound).", "route"),
 		breaker:         d("eventgate_route_breaker_state", "1 for the circuit breaker's current state.", "route", "state"),
+		state:           d("eventgate_route_state", "1 for the route's current state (running, or paused: its endpoint refuses every event and its events wait in the journal).", "route", "state"),
+		pauses:          d("eventgate_route_pauses_total", "Times the route paused because its endpoint refused every event.", "route"),
 	}
 }
 
@@ -139,7 +141,7 @@ func (c *gatewayCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.logged, c.nextSeq, c.journalBytes, c.sessionLines, c.sessionsFailing, c.detached,
 		c.damageUnacked, c.damagedRanges, c.damagedRecords, c.routeDamaged,
 		c.dedupKeys, c.dedupDuplicates, c.dedupEvicted, c.dedupExpired, c.delivered, c.failed, c.retries, c.deadLettered, c.dropped, c.deadLetters, c.backlogEvents,
-		c.backlogBytes, c.inFlight, c.lag, c.backlogFull, c.breaker} {
+		c.backlogBytes, c.inFlight, c.lag, c.backlogFull, c.breaker, c.state, c.pauses} {
 		ch <- d
 	}
 }
@@ -179,6 +181,10 @@ func (c *gatewayCollector) Collect(ch chan<- prometheus.Metric) {
 		mc(c.inFlight, prometheus.GaugeValue, float64(r.InFlight), name)
 		mc(c.lag, prometheus.GaugeValue, r.Lag.Seconds(), name)
 		mc(c.backlogFull, prometheus.GaugeValue, b2f(r.BacklogFull), name)
+		for _, s := range []string{eventgate.RouteRunning, eventgate.RoutePaused} {
+			mc(c.state, prometheus.GaugeValue, b2f(r.State == s), name, s)
+		}
+		mc(c.pauses, prometheus.CounterValue, float64(r.Pauses), name)
 		if r.BreakerState != "" {
 			for _, s := range []string{"closed", "open", "half-open"} {
 				mc(c.breaker, prometheus.GaugeValue, b2f(r.BreakerState == s), name, s)

@@ -117,6 +117,11 @@ type Options struct {
 	// StreamWriteWait bounds each write to an SSE client. Default 30s.
 	StreamWriteWait time.Duration
 
+	// ReadyFailsOnPausedRoute makes /readyz answer 503 while a route is
+	// paused (its endpoint refuses every event). Either way /readyz names the
+	// paused routes and why in "paused_routes".
+	ReadyFailsOnPausedRoute bool
+
 	// Logger receives request errors and lifecycle records. Default: discard.
 	Logger *slog.Logger
 	// Version is reported by /healthz. Optional.

@@ -26,6 +26,12 @@ type RouteInfo struct {
 	BreakerState   string     `json:"breaker_state,omitempty"`
 	LastError      string     `json:"last_error,omitempty"`
 	LastErrorAt    *time.Time `json:"last_error_at,omitempty"`
+	// State is "running" or "paused" (the endpoint refuses every event; the
+	// route's events wait in the journal and it resumes by itself).
+	State       string     `json:"state"`
+	PauseReason string     `json:"pause_reason,omitempty"`
+	PausedSince *time.Time `json:"paused_since,omitempty"`
+	Pauses      uint64     `json:"pauses"`
 }
 
 // RouteInfos converts a Gateway's Stats into RouteInfos, in configuration
@@ -39,7 +45,11 @@ func RouteInfos(gw *eventgate.Gateway) []RouteInfo {
 			Retries: rs.Retries, DeadLettered: rs.DeadLettered, Dropped: rs.Dropped, DeadLetters: rs.DeadLetters,
 			BacklogEvents: rs.BacklogEvents, BacklogBytes: rs.BacklogBytes, InFlight: rs.InFlight,
 			LagSeconds: rs.Lag.Seconds(), BacklogFull: rs.BacklogFull, BreakerState: rs.BreakerState,
-			LastError: rs.LastError}
+			LastError: rs.LastError, State: rs.State, PauseReason: rs.PauseReason, Pauses: rs.Pauses}
+		if !rs.PausedSince.IsZero() {
+			t := rs.PausedSince
+			ri.PausedSince = &t
+		}
 		if !rs.LastErrorAt.IsZero() {
 			t := rs.LastErrorAt
 			ri.LastErrorAt = &t
@@ -64,6 +74,34 @@ func (s *Server) routeName(w http.ResponseWriter, r *http.Request) (string, bool
 		return "", false
 	}
 	return name, true
+}
+
+// handleResume makes a paused route probe its endpoint now.
+func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) {
+	name, ok := s.routeName(w, r)
+	if !ok {
+		return
+	}
+	paused, err := s.gw.ResumeRoute(name)
+	if err != nil {
+		s.internal(w, "resume", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"route": name, "was_paused": paused})
+}
+
+// pausedRoutes describes the paused routes for /readyz, by name.
+func pausedRoutes(st eventgate.Stats) map[string]string {
+	var out map[string]string
+	for name, rs := range st.Routes {
+		if rs.State == eventgate.RoutePaused {
+			if out == nil {
+				out = make(map[string]string)
+			}
+			out[name] = rs.PauseReason
+		}
+	}
+	return out
 }
 
 // handleDeadLetters lists a route's dead letters, oldest first.

@@ -81,6 +81,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/routes", s.limited(s.require(ScopeRead, s.handleRoutes)))
 	m.HandleFunc("GET /v1/routes/{route}/dead-letters", s.limited(s.require(ScopeAdmin, s.handleDeadLetters)))
 	m.HandleFunc("POST /v1/routes/{route}/redrive", s.limited(s.require(ScopeAdmin, s.handleRedrive)))
+	m.HandleFunc("POST /v1/routes/{route}/resume", s.limited(s.require(ScopeAdmin, s.handleResume)))
 	m.HandleFunc("GET /v1/damage", s.limited(s.require(ScopeAdmin, s.handleDamage)))
 	m.HandleFunc("POST /v1/damage/ack", s.limited(s.require(ScopeAdmin, s.handleDamageAck)))
 	s.uiRoutes()
@@ -195,7 +196,18 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "journal damage", "error": msg})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "routes": s.gw.Routes()})
+	body := map[string]any{"status": "ready", "routes": s.gw.Routes()}
+	if paused := pausedRoutes(st); paused != nil {
+		// Ingest still works while a route is paused: its events wait in
+		// the journal. ReadyFailsOnPausedRoute makes that a 503.
+		body["paused_routes"] = paused
+		if s.opts.ReadyFailsOnPausedRoute {
+			body["status"] = "route paused"
+			writeJSON(w, http.StatusServiceUnavailable, body)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // sleepCtx waits d, or until ctx ends or the server shuts down.

@@ -44,6 +44,10 @@ type Classifier struct {
 //     errors and 502, 503 and 504 answers KindConnection;
 //   - RetryableClientCodes, other 5xx answers and server faults are
 //     retryable (KindUnknown);
+//   - credentials and permissions refused, a missing queue or log group
+//     (see endpointCodes), HTTP 401, 403, 404 and 405, and answers the SDK
+//     cannot read (a protocol mismatch) are KindUnavailable: the route
+//     pauses rather than dead-letter;
 //   - Rejected errors, client faults and other 4xx answers are KindRejected;
 //   - anything else is what eventgate.Classify says.
 func (c Classifier) Kind(err error) eventgate.Kind {
@@ -79,6 +83,9 @@ func (c Classifier) Kind(err error) eventgate.Kind {
 	if errors.As(err, &respErr) {
 		status = respErr.HTTPStatusCode()
 	}
+	if endpointWide(err, apiErr, hasAPIErr, status) {
+		return eventgate.KindUnavailable
+	}
 	switch status {
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return eventgate.KindConnection
@@ -103,6 +110,32 @@ func (c Classifier) Kind(err error) eventgate.Kind {
 		return eventgate.KindRejected
 	}
 	return eventgate.Classify(err)
+}
+
+// endpointCodes are API error codes that refuse every request, not one
+// event: credentials, permissions, a missing queue or log group.
+var endpointCodes = map[string]bool{
+	"AccessDenied": true, "AccessDeniedException": true, "UnrecognizedClientException": true,
+	"InvalidClientTokenId": true, "SignatureDoesNotMatch": true, "ExpiredToken": true,
+	"ExpiredTokenException": true, "MissingAuthenticationToken": true, "IncompleteSignature": true,
+	"InvalidSignatureException": true, "AuthFailure": true, "NotAuthorized": true,
+	"AWS.SimpleQueueService.NonExistentQueue": true, "QueueDoesNotExist": true,
+	"ResourceNotFoundException": true, "UnknownOperationException": true, "InvalidAction": true,
+}
+
+// endpointWide reports errors that mean the endpoint refuses every event
+// (KindUnavailable): the codes in endpointCodes, HTTP 401, 403, 404 and 405,
+// and answers the SDK cannot read (a protocol mismatch).
+func endpointWide(err error, apiErr smithy.APIError, hasAPIErr bool, status int) bool {
+	if hasAPIErr && endpointCodes[apiErr.ErrorCode()] {
+		return true
+	}
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed:
+		return true
+	}
+	var de *smithy.DeserializationError
+	return errors.As(err, &de)
 }
 
 func (c Classifier) isThrottleCode(code string) bool {

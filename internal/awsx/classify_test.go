@@ -56,7 +56,7 @@ func TestClassifierKind(t *testing.T) {
 		{"rejected hook", custom, apiErr("Whatever", smithy.FaultUnknown), eventgate.KindUnknown},
 		{"rejected hook matches", custom, fmt.Errorf("%w: %w", apiErr("Whatever", smithy.FaultUnknown), errMissing), eventgate.KindRejected},
 		{"bare 500", Classifier{}, withStatus(500, errors.New("x")), eventgate.KindUnknown},
-		{"bare 404", Classifier{}, withStatus(404, errors.New("x")), eventgate.KindRejected},
+		{"bare 404", Classifier{}, withStatus(404, errors.New("x")), eventgate.KindUnavailable},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

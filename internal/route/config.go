@@ -48,6 +48,22 @@ type Retry struct {
 	MaxElapsed time.Duration // give up (dead-letter) after this long; 0 = never
 }
 
+// Class says what a failed delivery means.
+type Class uint8
+
+const (
+	// ClassRetry: this attempt failed; the item is sent again after a backoff
+	// (and dead-lettered once Retry.MaxElapsed has passed, when set).
+	ClassRetry Class = iota
+	// ClassPause: the endpoint refuses every item (authentication, a missing
+	// destination, a protocol mismatch). The route pauses: no item is
+	// dead-lettered, one worker probes with one item on the backoff, the
+	// others wait, and the route resumes when a probe is answered.
+	ClassPause
+	// ClassPermanent: this item can never be delivered; it is dead-lettered.
+	ClassPermanent
+)
+
 // Config configures a Route. The function fields are required.
 type Config struct {
 	Name    string
@@ -59,9 +75,10 @@ type Config struct {
 	Marshal   func(v any) []byte          // a value as JSON, for dead letters
 	Unmarshal func(b []byte) (any, error) // the inverse, for redrive
 	Send      func(ctx context.Context, vals []any) []error
-	// Classify tells whether err is permanent, its kind's name, and the
-	// downstream's wait hint.
-	Classify func(err error) (permanent bool, kind string, retryAfter time.Duration)
+	// Classify tells what err means for the item (retry it, pause the
+	// route, or dead-letter it), its kind's name, and the downstream's wait
+	// hint.
+	Classify func(err error) (class Class, kind string, retryAfter time.Duration)
 
 	Workers        int           // default 4
 	BatchMax       int           // events per Send call; default 1 (no batching)
@@ -119,7 +136,7 @@ func (c *Config) defaults() error {
 		c.CommitEvery = 50 * time.Millisecond
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
+		c.Logger = slog.Default()
 	}
 	return nil
 }

@@ -15,6 +15,10 @@ import (
 // ErrStopped is returned by Flush when the route stopped before it caught up.
 var ErrStopped = errors.New("route: stopped")
 
+// ErrPaused is matched by the error Flush returns when the route is paused
+// (its endpoint refuses every event) with events before the target unsettled.
+var ErrPaused = errors.New("eventgate: route paused")
+
 // Route delivers one journal reader's records through Config.Send.
 type Route struct {
 	cfg  Config
@@ -25,18 +29,28 @@ type Route struct {
 	wg     sync.WaitGroup
 	queues []chan []Item
 
-	mu       sync.Mutex
-	tr       *tracker
-	owner    map[string]keyLoad // keys with unsettled items, and their worker
-	load     []int              // unsettled items per worker
-	changed  chan struct{}      // closed when the low-water mark moves or room frees
-	watched  bool               // someone took changed since it was made
-	stopped  bool
-	readErr  error
-	lastErr  string
-	lastAt   time.Time
-	full     atomic.Bool
-	stopOnce sync.Once
+	mu      sync.Mutex
+	tr      *tracker
+	owner   map[string]keyLoad // keys with unsettled items, and their worker
+	load    []int              // unsettled items per worker
+	changed chan struct{}      // closed when the low-water mark moves or room frees
+	watched bool               // someone took changed since it was made
+	stopped bool
+	readErr error
+	lastErr string
+	lastAt  time.Time
+	errGen  uint64 // bumped by every noteErr; lets a recovery clear only its own error
+
+	// Pause state: see Class Pause.
+	paused      bool
+	pauseReason string
+	pausedAt    time.Time
+	probing     bool          // a worker is the route's prober
+	resumed     chan struct{} // closed when the route resumes
+	probeNow    chan struct{} // closed by Resume: the prober probes without waiting
+	pauses      uint64
+	full        atomic.Bool
+	stopOnce    sync.Once
 
 	delivered, failed, retries, deadCount, dropped, damaged atomic.Uint64
 }
@@ -374,11 +388,112 @@ func (r *Route) ack(items ...Item) {
 	r.mu.Unlock()
 }
 
-func (r *Route) noteErr(err error) {
+// noteErr records err as the route's last error and returns its generation.
+func (r *Route) noteErr(err error) uint64 {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.lastErr = err.Error()
 	r.lastAt = time.Now()
+	r.errGen++
+	return r.errGen
+}
+
+// clearErr clears the last error if it is still the one of generation gen:
+// the failure it describes has been overcome.
+func (r *Route) clearErr(gen uint64) {
+	r.mu.Lock()
+	if gen != 0 && r.errGen == gen {
+		r.lastErr, r.lastAt = "", time.Time{}
+	}
 	r.mu.Unlock()
+}
+
+// pause puts the route in the paused state because of err (an error of
+// class Pause), or updates the reason of a paused route.
+func (r *Route) pause(err error) {
+	r.mu.Lock()
+	reason := err.Error()
+	if r.paused {
+		r.pauseReason = reason
+		r.mu.Unlock()
+		return
+	}
+	r.paused, r.pauseReason, r.pausedAt = true, reason, time.Now()
+	r.resumed = make(chan struct{})
+	r.probeNow = make(chan struct{})
+	r.pauses++
+	r.signal()
+	r.mu.Unlock()
+	r.cfg.Logger.Warn("route paused: the endpoint refuses every event; its events stay in the journal and are delivered when a probe succeeds",
+		"reason", reason)
+}
+
+// resume ends the paused state after a successful probe.
+func (r *Route) resume() {
+	r.mu.Lock()
+	if !r.paused {
+		r.mu.Unlock()
+		return
+	}
+	pausedFor := time.Since(r.pausedAt)
+	r.paused, r.probing, r.pauseReason, r.pausedAt = false, false, "", time.Time{}
+	close(r.resumed)
+	r.lastErr, r.lastAt = "", time.Time{}
+	r.signal()
+	r.mu.Unlock()
+	r.cfg.Logger.Info("route resumed", "paused_for", pausedFor.Round(time.Millisecond))
+}
+
+// gate is called before each delivery attempt. While the route is paused,
+// one worker is the prober (it sends one item at a time, on the backoff);
+// every other worker waits here until the route resumes. It reports whether
+// it waited for a resume, and ok=false when the route stops.
+func (r *Route) gate(probing *bool) (waited, ok bool) {
+	for {
+		r.mu.Lock()
+		if !r.paused {
+			r.mu.Unlock()
+			*probing = false
+			return waited, true
+		}
+		if *probing || !r.probing {
+			r.probing, *probing = true, true
+			r.mu.Unlock()
+			return waited, true
+		}
+		ch := r.resumed
+		r.mu.Unlock()
+		select {
+		case <-ch:
+			waited = true
+		case <-r.ctx.Done():
+			return waited, false
+		}
+	}
+}
+
+// probeSignal returns the channel Resume closes, or nil when not paused.
+func (r *Route) probeSignal() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.paused {
+		return nil
+	}
+	return r.probeNow
+}
+
+// Resume makes a paused route probe its endpoint now instead of at the end
+// of its backoff wait. The route resumes when that probe succeeds; it
+// reports whether the route was paused.
+func (r *Route) Resume() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.paused {
+		return false
+	}
+	close(r.probeNow)
+	r.probeNow = make(chan struct{})
+	return true
 }
 
 // commitLoop persists the low-water mark periodically and keeps the
@@ -430,17 +545,24 @@ func (r *Route) Changed() <-chan struct{} {
 }
 
 // Flush waits until every record before seq has been delivered or
-// dead-lettered.
+// dead-lettered. It returns an error matching ErrPaused, with the pause's
+// reason, as soon as the route is paused with records before seq unsettled:
+// they stay in the journal and are delivered when the route resumes (call
+// Flush again to wait for that).
 func (r *Route) Flush(ctx context.Context, seq uint64) error {
 	for {
 		r.mu.Lock()
 		low, ch, stopped, rerr := r.tr.low, r.watch(), r.stopped, r.readErr
+		paused, reason := r.paused, r.pauseReason
 		r.mu.Unlock()
 		if low.Seq >= seq {
 			return nil
 		}
 		if rerr != nil {
 			return fmt.Errorf("route %s: %w", r.cfg.Name, rerr)
+		}
+		if paused {
+			return fmt.Errorf("route %s: %w: %d event(s) held: %s", r.cfg.Name, ErrPaused, seq-low.Seq, reason)
 		}
 		if stopped {
 			return fmt.Errorf("route %s: %w", r.cfg.Name, ErrStopped)

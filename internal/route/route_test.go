@@ -71,7 +71,7 @@ func TestUndecodableRecordsAmidRuns(t *testing.T) {
 			}
 			return nil
 		},
-		Classify: func(error) (bool, string, time.Duration) { return true, "x", 0 },
+		Classify: func(error) (Class, string, time.Duration) { return ClassPermanent, "x", 0 },
 		Workers:  3, BatchMax: 50,
 	})
 	if err != nil {
@@ -180,7 +180,7 @@ func TestKeysMoveBetweenWorkersInOrder(t *testing.T) {
 			}
 			return nil
 		},
-		Classify: func(error) (bool, string, time.Duration) { return false, "x", 0 },
+		Classify: func(error) (Class, string, time.Duration) { return ClassRetry, "x", 0 },
 		Workers:  4, BatchMax: 8,
 		Retry: Retry{Initial: time.Millisecond, Max: 2 * time.Millisecond},
 	})

@@ -8,7 +8,7 @@ import (
 // Stats is a snapshot of a route's counters and state.
 type Stats struct {
 	Delivered      uint64        // events acknowledged by the transport
-	FailedAttempts uint64        // Send calls that left at least one event to retry
+	FailedAttempts uint64        // Send calls that failed for at least one event (permanently or not)
 	Retries        uint64        // re-sends after a wait
 	DeadLettered   uint64        // events given up on (written to dead letters)
 	Dropped        uint64        // events skipped by the drop_oldest policy
@@ -19,8 +19,12 @@ type Stats struct {
 	InFlight       int           // events read and not yet settled
 	Lag            time.Duration // age of the oldest unsettled event
 	Full           bool          // Block policy and backlog over the bound
-	LastError      string
-	LastErrorAt    time.Time
+	LastError      string        // the latest failure; cleared when the route overcomes it
+	LastErrorAt    time.Time     // when LastError happened
+	Paused         bool          // the endpoint refuses every event; see ClassPause
+	PauseReason    string        // the error that paused the route, while paused
+	PausedSince    time.Time     // when the route paused, while paused
+	Pauses         uint64        // times the route paused since Start
 }
 
 // Stats returns the route's current figures.
@@ -29,7 +33,8 @@ func (r *Route) Stats() Stats {
 	low := r.tr.low
 	n, _ := r.tr.inflight()
 	oldest, hasOldest := r.tr.oldest()
-	s := Stats{InFlight: n, LastError: r.lastErr, LastErrorAt: r.lastAt}
+	s := Stats{InFlight: n, LastError: r.lastErr, LastErrorAt: r.lastAt,
+		Paused: r.paused, PauseReason: r.pauseReason, PausedSince: r.pausedAt, Pauses: r.pauses}
 	r.mu.Unlock()
 	s.Delivered = r.delivered.Load()
 	s.FailedAttempts = r.failed.Load()

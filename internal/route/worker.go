@@ -107,10 +107,19 @@ func (r *Route) deliver(batch []Item, vals []any, acked []Item) bool {
 	first := time.Now()
 	attempts := 0
 	pending := batch
+	probing := false // this worker probes the paused route's endpoint
+	var gen uint64   // the generation of the last error this call noted
 	for {
+		if _, ok := r.gate(&probing); !ok {
+			return false
+		}
+		send := pending
+		if probing {
+			send = pending[:1]
+		}
 		attempts++
 		vals = vals[:0]
-		for _, it := range pending {
+		for _, it := range send {
 			vals = append(vals, it.Value)
 		}
 		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.AttemptTimeout)
@@ -121,9 +130,9 @@ func (r *Route) deliver(batch []Item, vals []any, acked []Item) bool {
 		}
 		var retry []Item
 		var wait time.Duration
-		var lastErr error
+		var lastErr, pauseErr error
 		acked = acked[:0]
-		for i, it := range pending {
+		for i, it := range send {
 			var err error
 			if errs != nil {
 				err = errs[i]
@@ -133,27 +142,52 @@ func (r *Route) deliver(batch []Item, vals []any, acked []Item) bool {
 				continue
 			}
 			lastErr = err
-			permanent, kind, after := r.cfg.Classify(err)
-			if permanent {
+			class, kind, after := r.cfg.Classify(err)
+			switch class {
+			case ClassPermanent:
+				gen = r.noteErr(err)
 				if !r.bury(it, err, kind, attempts, first) {
 					return false
 				}
 				continue
+			case ClassPause:
+				if pauseErr == nil {
+					pauseErr = err
+				}
 			}
 			wait = max(wait, after)
 			retry = append(retry, it)
+		}
+		if lastErr != nil {
+			r.failed.Add(1)
 		}
 		if len(acked) > 0 {
 			r.delivered.Add(uint64(len(acked)))
 			r.ack(acked...)
 			clear(acked) // keep no event alive past its delivery
 		}
+		rest := pending[len(send):]
 		if len(retry) == 0 {
-			return true
+			if probing {
+				// The endpoint answered for the probed item: it is back.
+				r.resume()
+				probing = false
+				first, attempts, bo = time.Now(), 0, nil
+			} else if lastErr == nil {
+				r.clearErr(gen)
+			}
+			if len(rest) == 0 {
+				return true
+			}
+			pending = rest
+			continue
 		}
-		r.failed.Add(1)
-		r.noteErr(lastErr)
-		if r.cfg.Retry.MaxElapsed > 0 && time.Since(first) >= r.cfg.Retry.MaxElapsed {
+		gen = r.noteErr(lastErr)
+		if pauseErr != nil {
+			r.pause(pauseErr)
+		}
+		pending = append(retry, rest...)
+		if pauseErr == nil && !probing && r.cfg.Retry.MaxElapsed > 0 && time.Since(first) >= r.cfg.Retry.MaxElapsed {
 			err := fmt.Errorf("gave up after %d attempts over %s: %w", attempts, time.Since(first).Round(time.Millisecond), lastErr)
 			_, kind, _ := r.cfg.Classify(lastErr)
 			for _, it := range retry {
@@ -161,7 +195,19 @@ func (r *Route) deliver(batch []Item, vals []any, acked []Item) bool {
 					return false
 				}
 			}
-			return true
+			if pending = rest; len(pending) == 0 {
+				return true
+			}
+			continue
+		}
+		// While another worker probes a paused route, wait for it to
+		// resume and send again at once.
+		waited, ok := r.gate(&probing)
+		if !ok {
+			return false
+		}
+		if waited {
+			continue
 		}
 		if bo == nil {
 			bo = &backoff.ExponentialBackOff{
@@ -176,12 +222,13 @@ func (r *Route) deliver(batch []Item, vals []any, acked []Item) bool {
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
+		case <-r.probeSignal():
+			t.Stop()
 		case <-r.ctx.Done():
 			t.Stop()
 			return false
 		}
 		r.retries.Add(1)
-		pending = retry
 	}
 }
 

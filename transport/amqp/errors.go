@@ -29,12 +29,12 @@ var (
 
 // kindOf classifies an error from amqp091 or the network.
 //
-// AMQP reply codes: 311 CONTENT_TOO_LARGE, 312 NO_ROUTE, 403 ACCESS_REFUSED
-// (including bad credentials and vhost access), 406 PRECONDITION_FAILED (an
-// exchange declared with other properties, a message over max_message_size)
-// and 530 NOT_ALLOWED are KindRejected. 404 NOT_FOUND (the exchange does not
-// exist) is KindUnknown, retryable: the events wait until the exchange is
-// created, as they would for a Kafka topic. Every other code (320
+// AMQP reply codes: 311 CONTENT_TOO_LARGE, 312 NO_ROUTE and 406
+// PRECONDITION_FAILED (an exchange declared with other properties, a message
+// over max_message_size) are KindRejected. 403 ACCESS_REFUSED (including bad
+// credentials and vhost access), 530 NOT_ALLOWED and 404 NOT_FOUND (the
+// exchange does not exist) are KindUnavailable: the route pauses, keeps the
+// events, and resumes when the broker accepts them. Every other code (320
 // CONNECTION_FORCED, 501 FRAME_ERROR, 504 CHANNEL_ERROR — amqp091.ErrClosed —,
 // 505, 506 RESOURCE_ERROR, 541 INTERNAL_ERROR, …) is KindConnection.
 // Non-AMQP errors are classified by eventgate.Classify, with KindUnknown
@@ -51,11 +51,10 @@ func kindOf(err error) eventgate.Kind {
 	var ae *amqp091.Error
 	if errors.As(err, &ae) {
 		switch ae.Code {
-		case amqp091.ContentTooLarge, amqp091.NoRoute, amqp091.AccessRefused,
-			amqp091.PreconditionFailed, amqp091.NotAllowed:
+		case amqp091.ContentTooLarge, amqp091.NoRoute, amqp091.PreconditionFailed:
 			return eventgate.KindRejected
-		case amqp091.NotFound:
-			return eventgate.KindUnknown
+		case amqp091.AccessRefused, amqp091.NotAllowed, amqp091.NotFound:
+			return eventgate.KindUnavailable
 		}
 		return eventgate.KindConnection
 	}

@@ -32,11 +32,11 @@ func TestKindOf(t *testing.T) {
 		{fmt.Errorf("%w: EOF", ErrConnectionLost), eventgate.KindConnection},
 		{&amqp091.Error{Code: amqp091.NoRoute}, eventgate.KindRejected},
 		{&amqp091.Error{Code: amqp091.ContentTooLarge}, eventgate.KindRejected},
-		{amqp091.ErrCredentials, eventgate.KindRejected},
-		{amqp091.ErrVhost, eventgate.KindRejected},
+		{amqp091.ErrCredentials, eventgate.KindUnavailable},
+		{amqp091.ErrVhost, eventgate.KindUnavailable},
 		{&amqp091.Error{Code: amqp091.PreconditionFailed, Reason: "inequivalent arg 'type'"}, eventgate.KindRejected},
-		{&amqp091.Error{Code: amqp091.NotAllowed}, eventgate.KindRejected},
-		{&amqp091.Error{Code: amqp091.NotFound, Reason: "no exchange"}, eventgate.KindUnknown},
+		{&amqp091.Error{Code: amqp091.NotAllowed}, eventgate.KindUnavailable},
+		{&amqp091.Error{Code: amqp091.NotFound, Reason: "no exchange"}, eventgate.KindUnavailable},
 		{&amqp091.Error{Code: amqp091.ConnectionForced}, eventgate.KindConnection},
 		{&amqp091.Error{Code: amqp091.FrameError}, eventgate.KindConnection},
 		{&amqp091.Error{Code: amqp091.InternalError}, eventgate.KindConnection},
@@ -165,7 +165,7 @@ func TestErrorsLive(t *testing.T) {
 	t.Run("missing exchange is retryable", func(t *testing.T) {
 		tr := newTransport(t, Config{URL: url, Exchange: uniqueName("missing")})
 		err := tr.Send(ctx, testEvent("s", 0))
-		wantKind(t, err, eventgate.KindUnknown)
+		wantKind(t, err, eventgate.KindUnavailable)
 		var ae *amqp091.Error
 		if !errors.As(err, &ae) || ae.Code != amqp091.NotFound || !eventgate.Retryable(err) {
 			t.Fatalf("error %v: want a retryable 404 NOT_FOUND", err)
@@ -223,8 +223,8 @@ func TestErrorsLive(t *testing.T) {
 		bad := strings.Replace(url, "guest:guest", "guest:wrong", 1)
 		tr := newTransport(t, Config{URL: bad})
 		err := tr.Connect(ctx)
-		wantKind(t, err, eventgate.KindRejected)
-		wantKind(t, tr.Send(ctx, testEvent("s", 0)), eventgate.KindRejected)
+		wantKind(t, err, eventgate.KindUnavailable)
+		wantKind(t, tr.Send(ctx, testEvent("s", 0)), eventgate.KindUnavailable)
 	})
 
 	t.Run("too large", func(t *testing.T) {

@@ -24,9 +24,9 @@ func TestErrorMapping(t *testing.T) {
 		{"connection dropped", fakeaws.Fault{Drop: true}, eventgate.KindConnection},
 		{"OperationAbortedException", fakeaws.Fault{Status: 400, Code: "OperationAbortedException"}, eventgate.KindUnknown},
 		{"InvalidParameterException", fakeaws.Fault{Status: 400, Code: "InvalidParameterException"}, eventgate.KindRejected},
-		{"ResourceNotFoundException", fakeaws.Fault{Status: 400, Code: "ResourceNotFoundException"}, eventgate.KindRejected},
-		{"UnrecognizedClientException", fakeaws.Fault{Status: 400, Code: "UnrecognizedClientException"}, eventgate.KindRejected},
-		{"AccessDeniedException", fakeaws.Fault{Status: 400, Code: "AccessDeniedException"}, eventgate.KindRejected},
+		{"ResourceNotFoundException", fakeaws.Fault{Status: 400, Code: "ResourceNotFoundException"}, eventgate.KindUnavailable},
+		{"UnrecognizedClientException", fakeaws.Fault{Status: 400, Code: "UnrecognizedClientException"}, eventgate.KindUnavailable},
+		{"AccessDeniedException", fakeaws.Fault{Status: 400, Code: "AccessDeniedException"}, eventgate.KindUnavailable},
 	}
 	srv := fakeaws.StartLogs(t)
 	group, stream := newStream(t, srv, true)
@@ -81,12 +81,12 @@ func TestErrorServerDown(t *testing.T) {
 
 func TestCreate(t *testing.T) {
 	srv := fakeaws.StartLogs(t)
-	t.Run("missing stream without create is permanent", func(t *testing.T) {
+	t.Run("missing stream without create pauses", func(t *testing.T) {
 		group, stream := newStream(t, srv, false)
 		tr := newTransport(t, srv, group, stream, nil)
 		err := tr.Send(t.Context(), testEvent("s", 1))
-		if !errors.Is(err, eventgate.ErrRejected) || !strings.Contains(err.Error(), "does not exist") {
-			t.Fatalf("Send = %v; want KindRejected naming the missing group", err)
+		if !errors.Is(err, eventgate.ErrUnavailable) || !strings.Contains(err.Error(), "does not exist") {
+			t.Fatalf("Send = %v; want KindUnavailable naming the missing group", err)
 		}
 	})
 	t.Run("create makes group and stream once", func(t *testing.T) {

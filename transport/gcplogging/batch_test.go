@@ -98,14 +98,14 @@ func TestSendBatchPartialErrors(t *testing.T) {
 	if !errors.As(err, &be) {
 		t.Fatalf("SendBatch = %v; want a BatchError", err)
 	}
-	if e := be.ErrorAt(2); !errors.Is(e, eventgate.ErrRejected) {
-		t.Errorf("event 2 (PermissionDenied): %v; want KindRejected", e)
+	if e := be.ErrorAt(2); !errors.Is(e, eventgate.ErrUnavailable) {
+		t.Errorf("event 2 (PermissionDenied): %v; want KindUnavailable", e)
 	}
 	if e := be.ErrorAt(4); !errors.Is(e, eventgate.ErrConnection) {
 		t.Errorf("event 4 (Unavailable): %v; want KindConnection", e)
 	}
 	if e := be.ErrorAt(6); !errors.Is(e, eventgate.ErrRejected) {
-		t.Errorf("oversized event 6: %v; want KindRejected", e)
+		t.Errorf("oversized event 6: %v; want KindUnavailable", e)
 	}
 	if len(be.Failed) != 3 {
 		t.Errorf("%d failures; want 3: %v", len(be.Failed), be)

@@ -21,9 +21,13 @@ import (
 //	Aborted, Internal, Unknown       KindUnknown (retryable)
 //	Canceled                         KindUnknown (retryable)
 //	InvalidArgument, PermissionDenied,
-//	Unauthenticated, NotFound, and every other code   KindRejected
+//	Unauthenticated, PermissionDenied, NotFound,
+//	Unimplemented                    KindUnavailable (the route pauses)
+//	every other code                 KindRejected
 func kindOf(c codes.Code) eventgate.Kind {
 	switch c {
+	case codes.Unauthenticated, codes.PermissionDenied, codes.NotFound, codes.Unimplemented:
+		return eventgate.KindUnavailable
 	case codes.Unavailable:
 		return eventgate.KindConnection
 	case codes.DeadlineExceeded:

@@ -23,11 +23,11 @@ func TestErrorMapping(t *testing.T) {
 		{codes.Internal, eventgate.KindUnknown},
 		{codes.Unknown, eventgate.KindUnknown},
 		{codes.InvalidArgument, eventgate.KindRejected},
-		{codes.PermissionDenied, eventgate.KindRejected},
-		{codes.Unauthenticated, eventgate.KindRejected},
-		{codes.NotFound, eventgate.KindRejected},
+		{codes.PermissionDenied, eventgate.KindUnavailable},
+		{codes.Unauthenticated, eventgate.KindUnavailable},
+		{codes.NotFound, eventgate.KindUnavailable},
 		{codes.FailedPrecondition, eventgate.KindRejected},
-		{codes.Unimplemented, eventgate.KindRejected},
+		{codes.Unimplemented, eventgate.KindUnavailable},
 	}
 	srv := fakegcplogging.Start(t)
 	tr := newTransport(t, srv, newLog(), nil)

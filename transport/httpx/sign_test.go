@@ -81,12 +81,12 @@ func TestSignedRequests(t *testing.T) {
 		}
 	}
 	other := newTransport(t, Config{URL: srv.URL, HMACSecret: []byte("wrong secret")})
-	if err := other.Send(ctx, testEvent("s", 3)); !errors.Is(err, eventgate.ErrRejected) {
-		t.Fatalf("Send signed with the wrong secret: %v, want a rejection (401)", err)
+	if err := other.Send(ctx, testEvent("s", 3)); !errors.Is(err, eventgate.ErrUnavailable) {
+		t.Fatalf("Send signed with the wrong secret: %v, want KindUnavailable (401)", err)
 	}
 	unsigned := newTransport(t, Config{URL: srv.URL})
-	if err := unsigned.Send(ctx, testEvent("s", 4)); !errors.Is(err, eventgate.ErrRejected) {
-		t.Fatalf("unsigned Send: %v, want a rejection (401)", err)
+	if err := unsigned.Send(ctx, testEvent("s", 4)); !errors.Is(err, eventgate.ErrUnavailable) {
+		t.Fatalf("unsigned Send: %v, want KindUnavailable (401)", err)
 	}
 	if evs, _ := rc.fetch(ctx); len(evs) != 3 {
 		t.Fatalf("receiver accepted %d events, want the 3 correctly signed", len(evs))

@@ -49,9 +49,15 @@ func (e *StatusError) Error() string {
 //	503 Service Unavailable                          KindThrottled (retryable)
 //	502 Bad Gateway                                  KindConnection (retryable)
 //	any other 5xx                                    KindUnknown   (retryable)
-//	1xx, 3xx and every other 4xx                     KindRejected  (permanent)
+//	401, 403, 404, 405, 407, 415, 1xx and 3xx         KindUnavailable (the
+//	                                                 endpoint refuses every
+//	                                                 event: the route pauses)
+//	every other 4xx                                  KindRejected  (permanent)
 func statusKind(code int) eventgate.Kind {
 	switch code {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed,
+		http.StatusProxyAuthRequired, http.StatusUnsupportedMediaType:
+		return eventgate.KindUnavailable
 	case http.StatusRequestTimeout, http.StatusGatewayTimeout:
 		return eventgate.KindTimeout
 	case http.StatusTooEarly, http.StatusTooManyRequests, http.StatusServiceUnavailable:
@@ -61,6 +67,9 @@ func statusKind(code int) eventgate.Kind {
 	}
 	if code >= 500 && code <= 599 {
 		return eventgate.KindUnknown
+	}
+	if code < 200 || (code >= 300 && code <= 399) {
+		return eventgate.KindUnavailable
 	}
 	return eventgate.KindRejected
 }

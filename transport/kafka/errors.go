@@ -15,26 +15,32 @@ import (
 // written as it is: too large, a bad topic, no permission, a policy or
 // format the broker refuses.
 var rejectedCodes = map[int16]bool{
-	kerr.MessageTooLarge.Code:                    true,
-	kerr.RecordListTooLarge.Code:                 true,
-	kerr.InvalidTopicException.Code:              true,
+	kerr.MessageTooLarge.Code:             true,
+	kerr.RecordListTooLarge.Code:          true,
+	kerr.InvalidTopicException.Code:       true,
+	kerr.InvalidRecord.Code:               true,
+	kerr.InvalidTimestamp.Code:            true,
+	kerr.PolicyViolation.Code:             true,
+	kerr.InvalidRequiredAcks.Code:         true,
+	kerr.UnsupportedForMessageFormat.Code: true,
+	kerr.UnsupportedCompressionType.Code:  true,
+	kerr.UnsupportedVersion.Code:          true,
+	kerr.InvalidRequest.Code:              true,
+}
+
+// unavailableCodes are the Kafka errors that refuse every record, not one:
+// authorization and authentication. KindUnavailable: the route pauses.
+var unavailableCodes = map[int16]bool{
 	kerr.TopicAuthorizationFailed.Code:           true,
 	kerr.ClusterAuthorizationFailed.Code:         true,
 	kerr.TransactionalIDAuthorizationFailed.Code: true,
 	kerr.SaslAuthenticationFailed.Code:           true,
 	kerr.UnsupportedSaslMechanism.Code:           true,
-	kerr.InvalidRecord.Code:                      true,
-	kerr.InvalidTimestamp.Code:                   true,
-	kerr.PolicyViolation.Code:                    true,
-	kerr.InvalidRequiredAcks.Code:                true,
-	kerr.UnsupportedForMessageFormat.Code:        true,
-	kerr.UnsupportedCompressionType.Code:         true,
-	kerr.UnsupportedVersion.Code:                 true,
-	kerr.InvalidRequest.Code:                     true,
 }
 
 // kindOf classifies an error from franz-go. Kafka's own error codes decide
-// first: the codes in rejectedCodes are KindRejected, REQUEST_TIMED_OUT is
+// first: the codes in unavailableCodes are KindUnavailable, those in
+// rejectedCodes KindRejected, REQUEST_TIMED_OUT is
 // KindTimeout, THROTTLING_QUOTA_EXCEEDED is KindThrottled, every other code
 // kerr.IsRetriable reports is KindConnection, and the remaining codes (the
 // idempotent producer's sequence and epoch errors, UNKNOWN_SERVER_ERROR, …)
@@ -47,6 +53,8 @@ func kindOf(err error) eventgate.Kind {
 	var ke *kerr.Error
 	if errors.As(err, &ke) {
 		switch {
+		case unavailableCodes[ke.Code]:
+			return eventgate.KindUnavailable
 		case rejectedCodes[ke.Code]:
 			return eventgate.KindRejected
 		case ke.Code == kerr.RequestTimedOut.Code:

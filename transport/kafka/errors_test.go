@@ -28,9 +28,9 @@ func TestKindOf(t *testing.T) {
 		{fmt.Errorf("%w (uncompressed_bytes=9)", kerr.MessageTooLarge), eventgate.KindRejected},
 		{kerr.RecordListTooLarge, eventgate.KindRejected},
 		{kerr.InvalidTopicException, eventgate.KindRejected},
-		{kerr.TopicAuthorizationFailed, eventgate.KindRejected},
-		{kerr.ClusterAuthorizationFailed, eventgate.KindRejected},
-		{kerr.SaslAuthenticationFailed, eventgate.KindRejected},
+		{kerr.TopicAuthorizationFailed, eventgate.KindUnavailable},
+		{kerr.ClusterAuthorizationFailed, eventgate.KindUnavailable},
+		{kerr.SaslAuthenticationFailed, eventgate.KindUnavailable},
 		{kerr.PolicyViolation, eventgate.KindRejected},
 		{kerr.InvalidRecord, eventgate.KindRejected},
 		{kerr.RequestTimedOut, eventgate.KindTimeout},
@@ -131,7 +131,7 @@ func TestErrorsLive(t *testing.T) {
 		wantKind(t, err, eventgate.KindRejected)
 	})
 
-	for _, fault := range []*kerr.Error{kerr.PolicyViolation, kerr.TopicAuthorizationFailed, kerr.InvalidRecord} {
+	for _, fault := range []*kerr.Error{kerr.PolicyViolation, kerr.InvalidRecord} {
 		t.Run("broker answers "+fault.Message, func(t *testing.T) {
 			topic := uniqueTopic("fault")
 			createTopic(t, c, topic, 1, nil)

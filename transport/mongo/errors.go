@@ -21,9 +21,7 @@ func isDuplicateKey(code int) bool { return code == 11000 || code == 11001 || co
 var rejectedCodes = map[int]string{
 	2:     "BadValue",
 	9:     "FailedToParse",
-	13:    "Unauthorized",
 	14:    "TypeMismatch",
-	18:    "AuthenticationFailed",
 	22:    "InvalidBSON",
 	26:    "NamespaceNotFound",
 	52:    "DollarPrefixedFieldName",
@@ -36,6 +34,14 @@ var rejectedCodes = map[int]string{
 	10334: "BSONObjectTooLarge",
 	17280: "KeyTooLong",
 	17419: "DocumentTooLarge",
+}
+
+// unavailableCodes are server error codes that refuse every write, not one
+// document: the user may not write or did not authenticate.
+// KindUnavailable: the route pauses until that is fixed.
+var unavailableCodes = map[int]string{
+	13: "Unauthorized",
+	18: "AuthenticationFailed",
 }
 
 // connectionCodes are server error codes that mean this server cannot take
@@ -120,6 +126,9 @@ func writeErrorKind(e mongo.WriteError) eventgate.Kind {
 }
 
 func codeKind(code int, otherwise eventgate.Kind) eventgate.Kind {
+	if _, ok := unavailableCodes[code]; ok {
+		return eventgate.KindUnavailable
+	}
 	if _, ok := rejectedCodes[code]; ok {
 		return eventgate.KindRejected
 	}

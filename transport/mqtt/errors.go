@@ -14,14 +14,15 @@ import (
 
 // connectKind classifies a failed connection attempt: a broker that refuses
 // our credentials, client id or protocol will refuse them again
-// (KindRejected); anything else is a connection problem.
+// (KindUnavailable: the route pauses until that is fixed); anything else is
+// a connection problem.
 func connectKind(err error) eventgate.Kind {
 	switch {
 	case errors.Is(err, packets.ErrorRefusedBadUsernameOrPassword),
 		errors.Is(err, packets.ErrorRefusedNotAuthorised),
 		errors.Is(err, packets.ErrorRefusedIDRejected),
 		errors.Is(err, packets.ErrorRefusedBadProtocolVersion):
-		return eventgate.KindRejected
+		return eventgate.KindUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		return eventgate.KindTimeout
 	}

@@ -155,10 +155,10 @@ func TestErrorKinds(t *testing.T) {
 		err  error
 		want eventgate.Kind
 	}{
-		{packets.ErrorRefusedBadUsernameOrPassword, eventgate.KindRejected},
-		{packets.ErrorRefusedNotAuthorised, eventgate.KindRejected},
-		{packets.ErrorRefusedIDRejected, eventgate.KindRejected},
-		{packets.ErrorRefusedBadProtocolVersion, eventgate.KindRejected},
+		{packets.ErrorRefusedBadUsernameOrPassword, eventgate.KindUnavailable},
+		{packets.ErrorRefusedNotAuthorised, eventgate.KindUnavailable},
+		{packets.ErrorRefusedIDRejected, eventgate.KindUnavailable},
+		{packets.ErrorRefusedBadProtocolVersion, eventgate.KindUnavailable},
 		{packets.ErrorRefusedServerUnavailable, eventgate.KindConnection},
 		{fmt.Errorf("%w : %w", packets.ErrorNetworkError, &net.OpError{Op: "dial", Err: errors.New("connection refused")}), eventgate.KindConnection},
 		{errors.New("network Error : EOF"), eventgate.KindConnection},

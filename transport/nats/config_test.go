@@ -177,8 +177,8 @@ func TestClassify(t *testing.T) {
 		{&jetstream.APIError{Code: 408}, eventgate.KindTimeout},
 		{natsgo.ErrBadSubject, eventgate.KindRejected},
 		{natsgo.ErrBadHeaderMsg, eventgate.KindRejected},
-		{natsgo.ErrAuthorization, eventgate.KindRejected},
-		{natsgo.ErrPermissionViolation, eventgate.KindRejected},
+		{natsgo.ErrAuthorization, eventgate.KindUnavailable},
+		{natsgo.ErrPermissionViolation, eventgate.KindUnavailable},
 		{errors.New("something else"), eventgate.KindUnknown},
 	}
 	for _, tc := range tests {

@@ -16,9 +16,11 @@ import (
 //   - no responders, disconnected, closed or draining connections, a full
 //     reconnect buffer, no servers, stale connections → KindConnection;
 //   - client and server timeouts, ack timeouts, ctx deadlines → KindTimeout;
+//   - authorization and permission violations, revoked credentials,
+//     JetStream not enabled for the account, and JetStream API errors 401,
+//     403 and 404 (no such stream) → KindUnavailable: the route pauses;
 //   - maximum payload exceeded (client or stream limit), invalid subjects or
-//     headers, authorization and permission violations, and other JetStream
-//     API errors with a 4xx code → KindRejected;
+//     headers, and other JetStream API errors with a 4xx code → KindRejected;
 //   - JetStream API errors with a 5xx code (e.g. "jetstream not enabled",
 //     storage temporarily unavailable) → KindConnection, retryable;
 //   - anything else → eventgate.Classify (KindUnknown is retryable).
@@ -30,12 +32,13 @@ func classify(err error) eventgate.Kind {
 		errors.Is(err, natsgo.ErrBadSubject),
 		errors.Is(err, jetstream.ErrInvalidSubject),
 		errors.Is(err, natsgo.ErrBadHeaderMsg),
-		errors.Is(err, natsgo.ErrHeadersNotSupported),
-		errors.Is(err, natsgo.ErrAuthorization),
+		errors.Is(err, natsgo.ErrHeadersNotSupported):
+		return eventgate.KindRejected
+	case errors.Is(err, natsgo.ErrAuthorization),
 		errors.Is(err, natsgo.ErrPermissionViolation),
 		errors.Is(err, natsgo.ErrAuthRevoked),
 		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
-		return eventgate.KindRejected
+		return eventgate.KindUnavailable
 	case errors.Is(err, natsgo.ErrTimeout),
 		errors.Is(err, jetstream.ErrAsyncPublishTimeout),
 		errors.Is(err, context.DeadlineExceeded):
@@ -62,6 +65,8 @@ func classify(err error) eventgate.Kind {
 		switch {
 		case apiErr.Code == 408:
 			return eventgate.KindTimeout
+		case apiErr.Code == 401 || apiErr.Code == 403 || apiErr.Code == 404:
+			return eventgate.KindUnavailable
 		case apiErr.Code >= 400 && apiErr.Code < 500:
 			return eventgate.KindRejected
 		case apiErr.Code >= 500:

@@ -21,12 +21,14 @@ import (
 //	disk full, out of memory)                            → KindThrottled
 //	40001 serialization failure, 40P01 deadlock           → KindUnknown (retryable)
 //	57014 query canceled (statement_timeout)              → KindTimeout
+//	42xxx syntax error or access rule violation (e.g. an
+//	undefined table when create_table is off, a role
+//	without the privilege), 28xxx invalid authorization
+//	(wrong password, unknown role), 3D000 unknown
+//	database, 3F000 unknown schema                        → KindUnavailable (the route pauses)
 //	22xxx data exception (e.g. invalid JSON for jsonb),
 //	23xxx integrity constraint violation (other than the
 //	event_id conflict, which the insert absorbs),
-//	42xxx syntax error or access rule violation (e.g. an
-//	undefined table when create_table is off),
-//	28xxx invalid authorization, 3D000 unknown database,
 //	54xxx program limit exceeded                          → KindRejected
 //	anything else                                         → KindUnknown (retryable)
 //
@@ -63,8 +65,8 @@ func classifyCode(code string) eventgate.Kind {
 		return eventgate.KindTimeout
 	case "40001", "40P01":
 		return eventgate.KindUnknown
-	case "3D000":
-		return eventgate.KindRejected
+	case "3D000", "3F000":
+		return eventgate.KindUnavailable
 	}
 	if len(code) < 2 {
 		return eventgate.KindUnknown
@@ -74,7 +76,9 @@ func classifyCode(code string) eventgate.Kind {
 		return eventgate.KindConnection
 	case "53":
 		return eventgate.KindThrottled
-	case "22", "23", "42", "28", "54":
+	case "42", "28":
+		return eventgate.KindUnavailable
+	case "22", "23", "54":
 		return eventgate.KindRejected
 	}
 	return eventgate.KindUnknown

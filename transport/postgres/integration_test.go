@@ -200,8 +200,8 @@ func TestTableDroppedAfterConnect(t *testing.T) {
 		switch {
 		case create && err != nil:
 			t.Errorf("create_table=true: Send after the table was dropped: %v", err)
-		case !create && !errors.Is(err, eventgate.ErrRejected):
-			t.Errorf("create_table=false: Send after the table was dropped: %v, want KindRejected", err)
+		case !create && !errors.Is(err, eventgate.ErrUnavailable):
+			t.Errorf("create_table=false: Send after the table was dropped: %v, want KindUnavailable", err)
 		}
 	}
 }
@@ -214,8 +214,8 @@ func TestConnectErrors(t *testing.T) {
 		want error
 	}{
 		{"unreachable", "postgres://postgres@127.0.0.1:1/test?connect_timeout=2", eventgate.ErrConnection},
-		{"unknown role", strings.Replace(url, "postgres@", "no_such_role_egt@", 1), eventgate.ErrRejected},
-		{"unknown database", strings.Replace(url, "/test?", "/no_such_db_egt?", 1), eventgate.ErrRejected},
+		{"unknown role", strings.Replace(url, "postgres@", "no_such_role_egt@", 1), eventgate.ErrUnavailable},
+		{"unknown database", strings.Replace(url, "/test?", "/no_such_db_egt?", 1), eventgate.ErrUnavailable},
 	}
 	for _, tc := range tests {
 		tr, err := New(Config{URL: tc.url, Table: "egt_never", CreateTable: true})

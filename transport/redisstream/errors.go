@@ -28,10 +28,13 @@ import (
 //	MISCONF      KindConnection the server refuses writes after a failed RDB save
 //	NOREPLICAS   KindConnection not enough replicas acknowledged
 //	ERR max number of clients reached   KindThrottled
-//	WRONGTYPE    KindRejected   the stream key holds another data type
-//	NOAUTH       KindRejected   authentication required
-//	WRONGPASS    KindRejected   wrong user name or password
-//	NOPERM       KindRejected   the ACL user may not run XADD on this key
+//	WRONGTYPE    KindUnavailable the stream key holds another data type
+//	NOAUTH       KindUnavailable authentication required
+//	WRONGPASS    KindUnavailable wrong user name or password
+//	NOPERM       KindUnavailable the ACL user may not run XADD on this key
+//
+// KindUnavailable refuses every event until an operator fixes the server or
+// the configuration: the route pauses and resumes by itself afterwards.
 var replyKinds = map[string]eventgate.Kind{
 	"OOM":         eventgate.KindThrottled,
 	"BUSY":        eventgate.KindThrottled,
@@ -42,10 +45,10 @@ var replyKinds = map[string]eventgate.Kind{
 	"CLUSTERDOWN": eventgate.KindConnection,
 	"MISCONF":     eventgate.KindConnection,
 	"NOREPLICAS":  eventgate.KindConnection,
-	"WRONGTYPE":   eventgate.KindRejected,
-	"NOAUTH":      eventgate.KindRejected,
-	"WRONGPASS":   eventgate.KindRejected,
-	"NOPERM":      eventgate.KindRejected,
+	"WRONGTYPE":   eventgate.KindUnavailable,
+	"NOAUTH":      eventgate.KindUnavailable,
+	"WRONGPASS":   eventgate.KindUnavailable,
+	"NOPERM":      eventgate.KindUnavailable,
 }
 
 // kindOf classifies an error returned by the Redis client.

@@ -43,10 +43,10 @@ func TestErrorKinds(t *testing.T) {
 		{"CLUSTERDOWN", replyErr("CLUSTERDOWN The cluster is down"), eventgate.KindConnection},
 		{"MISCONF", replyErr("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk."), eventgate.KindConnection},
 		{"NOREPLICAS", replyErr("NOREPLICAS Not enough good replicas to write."), eventgate.KindConnection},
-		{"WRONGTYPE", replyErr("WRONGTYPE Operation against a key holding the wrong kind of value"), eventgate.KindRejected},
-		{"NOAUTH", replyErr("NOAUTH Authentication required."), eventgate.KindRejected},
-		{"WRONGPASS", replyErr("WRONGPASS invalid username-password pair or user is disabled."), eventgate.KindRejected},
-		{"NOPERM", replyErr("NOPERM User u has no permissions to run the 'xadd' command"), eventgate.KindRejected},
+		{"WRONGTYPE", replyErr("WRONGTYPE Operation against a key holding the wrong kind of value"), eventgate.KindUnavailable},
+		{"NOAUTH", replyErr("NOAUTH Authentication required."), eventgate.KindUnavailable},
+		{"WRONGPASS", replyErr("WRONGPASS invalid username-password pair or user is disabled."), eventgate.KindUnavailable},
+		{"NOPERM", replyErr("NOPERM User u has no permissions to run the 'xadd' command"), eventgate.KindUnavailable},
 		{"ERR argument", replyErr("ERR The ID specified in XADD is equal or smaller than the target stream top item"), eventgate.KindRejected},
 		{"unknown reply", replyErr("SOMETHINGNEW happened"), eventgate.KindRejected},
 		{"wrapped reply", fmt.Errorf("pipeline: %w", replyErr("OOM command not allowed")), eventgate.KindThrottled},
@@ -108,22 +108,19 @@ func TestServerErrors(t *testing.T) {
 		}
 		tr := newTransport(t, Config{Addr: addr, Stream: key})
 		err := tr.Send(ctx, testEvent("s", 0))
-		if !errors.Is(err, eventgate.ErrRejected) || !strings.Contains(err.Error(), "WRONGTYPE") {
-			t.Fatalf("Send to a string key: %v, want a rejection naming WRONGTYPE", err)
-		}
-		if eventgate.Retryable(err) {
-			t.Error("WRONGTYPE is retryable")
+		if !errors.Is(err, eventgate.ErrUnavailable) || !strings.Contains(err.Error(), "WRONGTYPE") {
+			t.Fatalf("Send to a string key: %v, want KindUnavailable naming WRONGTYPE", err)
 		}
 	})
 
 	t.Run("WRONGPASS", func(t *testing.T) {
 		tr := newTransport(t, Config{Addr: addr, Username: uniqueName("egtest-nouser"), Password: "wrong"})
 		err := tr.Connect(ctx)
-		if !errors.Is(err, eventgate.ErrRejected) || !strings.Contains(err.Error(), "WRONGPASS") {
-			t.Fatalf("Connect with a wrong password: %v, want a rejection naming WRONGPASS", err)
+		if !errors.Is(err, eventgate.ErrUnavailable) || !strings.Contains(err.Error(), "WRONGPASS") {
+			t.Fatalf("Connect with a wrong password: %v, want KindUnavailable naming WRONGPASS", err)
 		}
-		if err := tr.Send(ctx, testEvent("s", 0)); !errors.Is(err, eventgate.ErrRejected) {
-			t.Fatalf("Send with a wrong password: %v, want a rejection", err)
+		if err := tr.Send(ctx, testEvent("s", 0)); !errors.Is(err, eventgate.ErrUnavailable) {
+			t.Fatalf("Send with a wrong password: %v, want KindUnavailable", err)
 		}
 	})
 
@@ -140,8 +137,8 @@ func TestServerErrors(t *testing.T) {
 			t.Fatalf("Connect as a user allowed to PING: %v", err)
 		}
 		err := tr.Send(ctx, testEvent("s", 0))
-		if !errors.Is(err, eventgate.ErrRejected) || !strings.Contains(err.Error(), "NOPERM") {
-			t.Fatalf("XADD without permission: %v, want a rejection naming NOPERM", err)
+		if !errors.Is(err, eventgate.ErrUnavailable) || !strings.Contains(err.Error(), "NOPERM") {
+			t.Fatalf("XADD without permission: %v, want KindUnavailable naming NOPERM", err)
 		}
 	})
 
@@ -206,8 +203,8 @@ func TestBatchPartialFailure(t *testing.T) {
 	if len(be.Failed) != 2 || be.ErrorAt(1) == nil || be.ErrorAt(3) == nil {
 		t.Fatalf("failed events %v, want exactly 1 and 3", be.Failed)
 	}
-	if !errors.Is(be.ErrorAt(1), eventgate.ErrRejected) {
-		t.Errorf("event 1: %v, want a rejection", be.ErrorAt(1))
+	if !errors.Is(be.ErrorAt(1), eventgate.ErrUnavailable) {
+		t.Errorf("event 1: %v, want KindUnavailable (WRONGTYPE)", be.ErrorAt(1))
 	}
 	got, err := readStreams(ctx, c, prefix+":good")
 	if err != nil {

@@ -27,9 +27,9 @@ func TestErrorMapping(t *testing.T) {
 		{"502 bad gateway", fakeaws.Fault{Status: 502, Code: "BadGateway"}, eventgate.KindConnection},
 		{"500 InternalError", fakeaws.Fault{Status: 500, Code: "InternalError", QueryCode: "InternalError"}, eventgate.KindUnknown},
 		{"connection dropped mid-request", fakeaws.Fault{Drop: true}, eventgate.KindConnection},
-		{"access denied", fakeaws.Fault{Status: 403, Code: "AccessDeniedException", QueryCode: "AccessDenied"}, eventgate.KindRejected},
-		{"invalid security token", fakeaws.Fault{Status: 403, Code: "InvalidSecurity", QueryCode: "AWS.SimpleQueueService.InvalidSecurity"}, eventgate.KindRejected},
-		{"queue does not exist", fakeaws.Fault{Status: 400, Code: "QueueDoesNotExist", QueryCode: "AWS.SimpleQueueService.NonExistentQueue"}, eventgate.KindRejected},
+		{"access denied", fakeaws.Fault{Status: 403, Code: "AccessDeniedException", QueryCode: "AccessDenied"}, eventgate.KindUnavailable},
+		{"invalid security token", fakeaws.Fault{Status: 403, Code: "InvalidSecurity", QueryCode: "AWS.SimpleQueueService.InvalidSecurity"}, eventgate.KindUnavailable},
+		{"queue does not exist", fakeaws.Fault{Status: 400, Code: "QueueDoesNotExist", QueryCode: "AWS.SimpleQueueService.NonExistentQueue"}, eventgate.KindUnavailable},
 		{"invalid parameter", fakeaws.Fault{Status: 400, Code: "InvalidParameterValueException", QueryCode: "InvalidParameterValue"}, eventgate.KindRejected},
 		{"request expired (clock skew)", fakeaws.Fault{Status: 400, Code: "RequestExpired"}, eventgate.KindUnknown},
 	}
@@ -105,13 +105,13 @@ func TestErrorDeadline(t *testing.T) {
 
 func TestConnectResolvesQueue(t *testing.T) {
 	srv := fakeaws.StartSQS(t)
-	t.Run("missing queue is permanent", func(t *testing.T) {
+	t.Run("missing queue pauses", func(t *testing.T) {
 		tr := newTransport(t, srv, "nope", nil)
 		err := tr.Connect(t.Context())
-		if !errors.Is(err, eventgate.ErrRejected) || !strings.Contains(err.Error(), "does not exist") {
-			t.Fatalf("Connect = %v; want KindRejected for the missing queue", err)
+		if !errors.Is(err, eventgate.ErrUnavailable) || !strings.Contains(err.Error(), "does not exist") {
+			t.Fatalf("Connect = %v; want KindUnavailable for the missing queue", err)
 		}
-		if err := tr.Send(t.Context(), testEvent("s", 1)); !errors.Is(err, eventgate.ErrRejected) {
+		if err := tr.Send(t.Context(), testEvent("s", 1)); !errors.Is(err, eventgate.ErrUnavailable) {
 			t.Fatalf("Send = %v; want the same permanent error", err)
 		}
 	})
