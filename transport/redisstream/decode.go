@@ -1,8 +1,8 @@
 package redisstream
 
 import (
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
