@@ -30,7 +30,7 @@ func TestFlattenMeta(t *testing.T) {
 		t.Error("MetaString of a number reports a string")
 	}
 	m, err := NewMeta(map[string]any{"t": 0.2, "tags": []string{"a", "b"}})
-	if err != nil || string(m) != `{"tags":["a","b"],"t":0.2}` {
+	if err != nil || string(m) != `{"t":0.2,"tags":["a","b"]}` {
 		t.Errorf("NewMeta = %s, %v", m, err)
 	}
 }
