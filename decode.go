@@ -21,7 +21,7 @@ const (
 // recordDecoder turns journal records into new Events for one route. It is
 // used by one goroutine at a time. Events are carved from blocks that are
 // never written again once handed out, and the strings that repeat from event
-// to event (session ids, types, metadata) are shared, so a decoded event costs
+// to event (session ids, types) are shared, so a decoded event costs
 // few allocations; to its receiver it is an ordinary Event it may keep.
 type recordDecoder struct {
 	checked bool // the Gateway validated every record's data
@@ -56,9 +56,8 @@ func (d *recordDecoder) decode(payload []byte) (*Event, error) {
 			ev.checked = ev.Data
 		}
 	}
-	if v.MetaCount > 0 {
-		ev.Meta = make(map[string]string, v.MetaCount)
-		v.EachMeta(func(k, val []byte) { ev.Meta[d.share(k)] = d.share(val) })
+	if len(v.Meta) > 0 {
+		ev.Meta = d.bytes(v.Meta)
 	}
 	return ev, nil
 }

@@ -32,8 +32,12 @@ type Event struct {
 	// Data is the event body, a JSON value, kept byte for byte. Empty Data is
 	// recorded as JSON null.
 	Data json.RawMessage `json:"data"`
-	// Meta holds the producer's metadata (the seed's `metadata` argument).
-	Meta map[string]string `json:"meta,omitempty"`
+	// Meta holds the producer's metadata (the seed's `metadata` argument):
+	// empty, or one JSON object kept byte for byte, its values keeping their
+	// JSON types. NewMeta and StringMeta build one from a Go map; MetaString
+	// reads one string member. Transports that carry JSON carry it as given;
+	// those with string-only headers flatten it by FlattenMeta's rule.
+	Meta json.RawMessage `json:"meta,omitempty"`
 
 	// checked is the Data slice a Gateway validated before handing the
 	// event to a transport; see CheckData.
@@ -69,10 +73,7 @@ func (e *Event) Clone() *Event {
 		c.Data = bytes.Clone(e.Data)
 	}
 	if e.Meta != nil {
-		c.Meta = make(map[string]string, len(e.Meta))
-		for k, v := range e.Meta {
-			c.Meta[k] = v
-		}
+		c.Meta = bytes.Clone(e.Meta)
 	}
 	return &c
 }
@@ -80,9 +81,5 @@ func (e *Event) Clone() *Event {
 // Size is an estimate of the bytes e occupies once encoded, used for batch and
 // backlog limits.
 func (e *Event) Size() int {
-	n := len(e.ID) + len(e.SessionID) + len(e.Type) + len(e.Data) + 32
-	for k, v := range e.Meta {
-		n += len(k) + len(v) + 2
-	}
-	return n
+	return len(e.ID) + len(e.SessionID) + len(e.Type) + len(e.Data) + len(e.Meta) + 32
 }

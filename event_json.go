@@ -3,7 +3,6 @@ package eventgate
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -18,11 +17,15 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 	if len(e.Data) > 0 && !json.Valid(e.Data) {
 		return nil, fmt.Errorf("eventgate: event %s: data is not valid JSON", e.ID)
 	}
+	if err := e.CheckMeta(); err != nil {
+		return nil, fmt.Errorf("eventgate: event %s: %w", e.ID, err)
+	}
 	return AppendJSON(make([]byte, 0, e.Size()+64), e), nil
 }
 
 // AppendJSON appends e's JSON form (see MarshalJSON) to dst and returns the
-// extended buffer. It does not validate Data; Log already did.
+// extended buffer. It does not validate Data or Meta; Log already did. Meta
+// is copied byte for byte, and left out when empty.
 func AppendJSON(dst []byte, e *Event) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = AppendJSONString(dst, e.ID)
@@ -38,7 +41,7 @@ func AppendJSON(dst []byte, e *Event) []byte {
 	dst = appendData(dst, e.Data)
 	if len(e.Meta) > 0 {
 		dst = append(dst, `,"meta":`...)
-		dst = AppendJSONMeta(dst, e.Meta)
+		dst = append(dst, e.Meta...)
 	}
 	return append(dst, '}')
 }
@@ -48,26 +51,6 @@ func appendData(dst []byte, data []byte) []byte {
 		return append(dst, "null"...)
 	}
 	return append(dst, data...)
-}
-
-// AppendJSONMeta appends m as a JSON object with its keys in sorted order, so
-// equal maps always encode to equal bytes.
-func AppendJSONMeta(dst []byte, m map[string]string) []byte {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	dst = append(dst, '{')
-	for i, k := range keys {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = AppendJSONString(dst, k)
-		dst = append(dst, ':')
-		dst = AppendJSONString(dst, m[k])
-	}
-	return append(dst, '}')
 }
 
 const hexDigits = "0123456789abcdef"
@@ -122,18 +105,25 @@ func AppendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// UnmarshalJSON decodes the form MarshalJSON writes. Data keeps the input's
-// bytes exactly.
+// UnmarshalJSON decodes the form MarshalJSON writes. Data and Meta keep the
+// input's bytes exactly; a null meta is none, and a meta that is not an
+// object is an error.
 func (e *Event) UnmarshalJSON(b []byte) error {
 	var w struct {
-		ID        string            `json:"id"`
-		SessionID string            `json:"session_id"`
-		Type      string            `json:"type"`
-		Time      time.Time         `json:"time"`
-		Data      json.RawMessage   `json:"data"`
-		Meta      map[string]string `json:"meta"`
+		ID        string          `json:"id"`
+		SessionID string          `json:"session_id"`
+		Type      string          `json:"type"`
+		Time      time.Time       `json:"time"`
+		Data      json.RawMessage `json:"data"`
+		Meta      json.RawMessage `json:"meta"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("eventgate: decode event: %w", err)
+	}
+	if string(w.Meta) == "null" {
+		w.Meta = nil
+	}
+	if err := checkMeta(w.Meta); err != nil {
 		return fmt.Errorf("eventgate: decode event: %w", err)
 	}
 	*e = Event{ID: w.ID, SessionID: w.SessionID, Type: w.Type, Time: w.Time, Data: w.Data, Meta: w.Meta}

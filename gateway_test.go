@@ -55,7 +55,7 @@ func TestLogDeliversAndWritesSessionFile(t *testing.T) {
 	rec := eventgatetest.NewRecorder()
 	g := openGW(t, dir, eventgate.WithTransport("rec", rec))
 	data := `{"type":"message", "user_session_id":"s-1", "text":"héllo"}`
-	ev := &eventgate.Event{Data: json.RawMessage(data), Meta: map[string]string{"k": "v"}}
+	ev := &eventgate.Event{Data: json.RawMessage(data), Meta: eventgate.StringMeta(map[string]string{"k": "v"})}
 	if err := g.Log(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestLogDeliversAndWritesSessionFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := rec.Events()
-	if len(got) != 1 || got[0].ID != ev.ID || string(got[0].Data) != data || got[0].Meta["k"] != "v" {
+	if len(got) != 1 || got[0].ID != ev.ID || string(got[0].Data) != data || string(got[0].Meta) != `{"k":"v"}` {
 		t.Fatalf("delivered %+v", got)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "s-1", "*.jsonl"))
@@ -127,7 +127,10 @@ func TestLogRejectsBadInput(t *testing.T) {
 		"nul":          {&eventgate.Event{SessionID: "a\x00b", Data: json.RawMessage(`1`)}, eventgate.ErrInvalidSessionID},
 		"10KB id":      {&eventgate.Event{SessionID: strings.Repeat("a", 10<<10), Data: json.RawMessage(`1`)}, eventgate.ErrInvalidSessionID},
 		"derived bad":  {&eventgate.Event{Data: json.RawMessage(`{"session_id":".."}`)}, eventgate.ErrInvalidSessionID},
-		"bad meta":     {&eventgate.Event{SessionID: "s", Meta: map[string]string{"k": "\xff"}}, eventgate.ErrInvalidEvent},
+		"bad meta":     {&eventgate.Event{SessionID: "s", Meta: []byte("{\"k\":\"\xff\"}")}, eventgate.ErrInvalidEvent},
+		"meta array":   {&eventgate.Event{SessionID: "s", Meta: []byte(`["k"]`)}, eventgate.ErrInvalidEvent},
+		"meta string":  {&eventgate.Event{SessionID: "s", Meta: []byte(`"k"`)}, eventgate.ErrInvalidEvent},
+		"meta broken":  {&eventgate.Event{SessionID: "s", Meta: []byte(`{"k":}`)}, eventgate.ErrInvalidEvent},
 		"nil":          {nil, eventgate.ErrInvalidEvent},
 	}
 	for name, c := range cases {

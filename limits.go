@@ -5,10 +5,7 @@ import "fmt"
 // checkSize refuses an event whose data and metadata together exceed the
 // configured maximum event size.
 func (g *Gateway) checkSize(ev *Event) error {
-	meta := 0
-	for k, v := range ev.Meta {
-		meta += len(k) + len(v)
-	}
+	meta := len(ev.Meta)
 	switch max := g.cfg.maxEventSize; {
 	case len(ev.Data)+meta <= max:
 		return nil

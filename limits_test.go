@@ -19,7 +19,7 @@ func TestLogLimits(t *testing.T) {
 	}
 	defer gw.Close(context.Background())
 	ctx := context.Background()
-	big := map[string]string{"m": strings.Repeat("x", 2*limit)}
+	big := StringMeta(map[string]string{"m": strings.Repeat("x", 2*limit)})
 	if err := gw.Log(ctx, &Event{SessionID: "s", Type: "t", Data: json.RawMessage(`1`), Meta: big}); !errors.Is(err, ErrEventTooLarge) {
 		t.Fatalf("meta over the limit: %v, want ErrEventTooLarge", err)
 	}

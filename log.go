@@ -334,10 +334,8 @@ func (g *Gateway) prepare(ev *Event) error {
 	if !utf8.ValidString(ev.Type) || len(ev.Type) > 1024 {
 		return fmt.Errorf("%w: type must be valid UTF-8 of at most 1024 bytes", ErrInvalidEvent)
 	}
-	for k, v := range ev.Meta {
-		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return fmt.Errorf("%w: meta %s: not valid UTF-8", ErrInvalidEvent, quoteForError(k))
-		}
+	if err := checkMeta(ev.Meta); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
 	return nil
 }

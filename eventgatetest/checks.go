@@ -74,7 +74,10 @@ func (s *suite) testFields(t *testing.T) {
 		{"data big integer", with(func(ev *eventgate.Event) { ev.Data = []byte(`{"big":12345678901234567890123,"tiny":-0.000001}`) })},
 		{"data key order", with(func(ev *eventgate.Event) { ev.Data = []byte(`{"z":1,"a":2,"m":3}`) })},
 		{"meta many keys", with(func(ev *eventgate.Event) {
-			ev.Meta = map[string]string{"a": "1", "b": "", "user.id": "u-17", "trace": "00-abc-def-01", "z": "last"}
+			ev.Meta = eventgate.StringMeta(map[string]string{"a": "1", "b": "", "user.id": "u-17", "trace": "00-abc-def-01", "z": "last"})
+		})},
+		{"meta typed values", with(func(ev *eventgate.Event) {
+			ev.Meta = []byte(`{"temperature":0.2,"tags":["a","b"],"n":3,"ok":true,"none":null,"nested":{"k":"v","d":[1,{"x":false}]},"s":"str"}`)
 		})},
 	})
 }
@@ -98,16 +101,16 @@ func (s *suite) testEdgeCases(t *testing.T) {
 		})},
 		{"non-ASCII type and meta", with(func(ev *eventgate.Event) {
 			ev.Type = "注文.作成-événement-مرحبا-🚀"
-			ev.Meta = map[string]string{"名前": "値", "emoji": "🚀✨", "rtl": "مرحبا", "mixed": "abc-日本-xyz"}
+			ev.Meta = eventgate.StringMeta(map[string]string{"名前": "値", "emoji": "🚀✨", "rtl": "مرحبا", "mixed": "abc-日本-xyz"})
 		})},
 		{"JSON escapes in data", with(func(ev *eventgate.Event) {
 			ev.Data = []byte(`{"q":"say \"hi\"","bs":"C:\\path\\x","nl":"line1\nline2","tab":"a\tb","u":"\u00e9\u2028\ud83d\ude00","ctl":"\u0001","slash":"a\/b"}`)
 		})},
 		{"special characters in meta", with(func(ev *eventgate.Event) {
-			ev.Meta = map[string]string{"key with spaces": `value "quoted" \ backslash`, "multi": "line1\nline2\ttab", "k.dots-dash_under": "<html>&amp;"}
+			ev.Meta = eventgate.StringMeta(map[string]string{"key with spaces": `value "quoted" \ backslash`, "multi": "line1\nline2\ttab", "k.dots-dash_under": "<html>&amp;"})
 		})},
 		{"special characters in type", with(func(ev *eventgate.Event) { ev.Type = `type "quoted" \ with space` })},
-		{"empty meta", with(func(ev *eventgate.Event) { ev.Meta = map[string]string{} })},
+		{"empty meta", with(func(ev *eventgate.Event) { ev.Meta = []byte(`{}`) })},
 		{"nil meta", with(func(ev *eventgate.Event) { ev.Meta = nil })},
 		{"non-ASCII session id", g.event(g.session("セッション-مرحبا"))},
 		{"longest session id", g.event(longSession)},

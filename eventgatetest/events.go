@@ -38,7 +38,7 @@ func (g *gen) event(s string) *eventgate.Event {
 		Type:      "eventgatetest.step",
 		Time:      g.base.Add(time.Duration(i)*time.Millisecond + time.Duration(i%997)*time.Nanosecond),
 		Data:      []byte(fmt.Sprintf(`{"seq":%d,"session":%q,"note":"eventgatetest"}`, i, s)),
-		Meta:      map[string]string{"seq": strconv.Itoa(i), "source": "eventgatetest"},
+		Meta:      []byte(fmt.Sprintf(`{"seq":%d,"source":"eventgatetest"}`, i)),
 	}
 }
 

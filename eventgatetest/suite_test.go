@@ -75,7 +75,7 @@ func ev(id, session string) *eventgate.Event {
 	return &eventgate.Event{
 		ID: id, SessionID: session, Type: "t",
 		Time: time.Date(2025, 1, 2, 3, 4, 5, 600700800, time.UTC),
-		Data: []byte(`{"a": 1.50}`), Meta: map[string]string{"k": "v"},
+		Data: []byte(`{"a": 1.50}`), Meta: eventgate.StringMeta(map[string]string{"k": "v"}),
 	}
 }
 
@@ -101,7 +101,7 @@ func TestDiffEvent(t *testing.T) {
 		{"data invalid, normalized allowed", Features{DataNormalized: true}, func(e *eventgate.Event) { e.Data = []byte(`{"a":`) }, "not valid JSON"},
 		{"meta lost", Features{}, func(e *eventgate.Event) { e.Meta = nil }, "Meta:"},
 		{"meta lost, NoMeta", Features{NoMeta: true}, func(e *eventgate.Event) { e.Meta = nil }, ""},
-		{"meta value", Features{}, func(e *eventgate.Event) { e.Meta = map[string]string{"k": "w"} }, "Meta:"},
+		{"meta value", Features{}, func(e *eventgate.Event) { e.Meta = eventgate.StringMeta(map[string]string{"k": "w"}) }, "Meta:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -209,8 +209,18 @@ func fromSeedForm(w *wire) (*eventgate.Event, error) {
 		return nil, err
 	}
 	if len(ev.Meta) > 0 {
-		ev.ID = ev.Meta["event_id"]
-		ms, mt := ev.Meta["session_id"], ev.Meta["type"]
+		var ms, mt string
+		// Non-string values count by their JSON text, as FlattenMeta gives them.
+		_ = eventgate.FlattenMeta(ev.Meta, func(k, v string) {
+			switch k {
+			case "event_id":
+				ev.ID = v
+			case "session_id":
+				ms = v
+			case "type":
+				mt = v
+			}
+		})
 		if ms != "" || mt != "" {
 			ds, dt := peek(ev.Data)
 			if ds == "" {
@@ -342,28 +352,15 @@ func unixSeconds(s string) (time.Time, bool) {
 	return time.Unix(sec, ns).UTC(), true
 }
 
-// parseMeta reads an object whose string values are taken as they are and
-// whose other values are kept as their compact JSON text.
-func parseMeta(name string, raw []byte) (map[string]string, error) {
+// parseMeta returns a copy of the raw member value when it is an object,
+// nothing when it is absent or null, and an error naming the member otherwise.
+// The object is kept byte for byte, its values keeping their JSON types.
+func parseMeta(name string, raw []byte) (json.RawMessage, error) {
 	if raw == nil || string(raw) == "null" {
 		return nil, nil
 	}
 	if raw[0] != '{' {
-		return nil, &DecodeError{Offset: -1, Msg: fmt.Sprintf("member %q must be an object", name)}
+		return nil, &DecodeError{Offset: -1, Msg: fmt.Sprintf("member %q must be a JSON object", name)}
 	}
-	var out map[string]string
-	eachMember(raw, func(key, val []byte) bool {
-		if out == nil {
-			out = make(map[string]string, 4)
-		}
-		if val[0] == '"' {
-			out[unquote(key)] = unquote(val)
-			return true
-		}
-		var buf bytes.Buffer
-		_ = json.Compact(&buf, val) // val is valid JSON
-		out[unquote(key)] = buf.String()
-		return true
-	})
-	return out, nil
+	return bytes.Clone(raw), nil
 }

@@ -149,7 +149,7 @@ func (g *uploadGuard) Read(p []byte) (int, error) {
 
 // oversize returns why ev is over max bytes of data and metadata, or "".
 func oversize(ev *eventgate.Event, max int) string {
-	meta := metaBytes(ev.Meta)
+	meta := len(ev.Meta)
 	switch {
 	case len(ev.Data)+meta <= max:
 		return ""
@@ -157,15 +157,6 @@ func oversize(ev *eventgate.Event, max int) string {
 		return fmt.Sprintf("data is %d bytes, the limit is %d", len(ev.Data), max)
 	}
 	return fmt.Sprintf("data (%d bytes) and meta (%d bytes) exceed the limit of %d", len(ev.Data), meta, max)
-}
-
-// metaBytes is what ev.Meta counts toward the event size limit.
-func metaBytes(m map[string]string) int {
-	n := 0
-	for k, v := range m {
-		n += len(k) + len(v)
-	}
-	return n
 }
 
 // checkUTF8 refuses a member whose raw bytes are not UTF-8 (RFC 8259 requires

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -48,8 +47,8 @@ func WithLogData(on bool) LogOption {
 	return logOptionFunc(func(l *Log) { l.data = on })
 }
 
-// WithLogMeta sets whether the event's Meta is logged (as a group "meta"
-// with one string attribute per key, in key order). Default true.
+// WithLogMeta sets whether the event's Meta is logged (as an attribute
+// "meta" holding the JSON object as given, as "data" does). Default true.
 func WithLogMeta(on bool) LogOption {
 	return logOptionFunc(func(l *Log) { l.meta = on })
 }
@@ -137,16 +136,8 @@ func (l *Log) attrs(ev *eventgate.Event) []slog.Attr {
 		a = append(a, slog.Any("data", json.RawMessage(data)))
 	}
 	if l.meta && len(ev.Meta) > 0 {
-		keys := make([]string, 0, len(ev.Meta))
-		for k := range ev.Meta {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		meta := make([]slog.Attr, len(keys))
-		for i, k := range keys {
-			meta[i] = slog.String(k, ev.Meta[k])
-		}
-		a = append(a, slog.Attr{Key: "meta", Value: slog.GroupValue(meta...)})
+		// As data: the object as given, so a JSON handler writes it typed.
+		a = append(a, slog.Any("meta", json.RawMessage(ev.Meta)))
 	}
 	return a
 }

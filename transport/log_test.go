@@ -42,12 +42,12 @@ type leafLogRecord struct {
 }
 
 type leafLoggedEvent struct {
-	ID        string            `json:"id"`
-	SessionID string            `json:"session_id"`
-	Type      string            `json:"type"`
-	Time      time.Time         `json:"time"`
-	Data      json.RawMessage   `json:"data"`
-	Meta      map[string]string `json:"meta"`
+	ID        string          `json:"id"`
+	SessionID string          `json:"session_id"`
+	Type      string          `json:"type"`
+	Time      time.Time       `json:"time"`
+	Data      json.RawMessage `json:"data"`
+	Meta      json.RawMessage `json:"meta"`
 }
 
 func leafParseLog(data []byte) ([]*eventgate.Event, error) {
@@ -83,7 +83,7 @@ func TestLogConformance(t *testing.T) {
 
 func TestLogOptions(t *testing.T) {
 	ev := leafEvent(7, "s1")
-	ev.Meta = map[string]string{"b": "2", "a": "1"}
+	ev.Meta = eventgate.StringMeta(map[string]string{"b": "2", "a": "1"})
 	tests := []struct {
 		name     string
 		handler  *slog.HandlerOptions

@@ -21,7 +21,7 @@ func leafEvent(i int, s string) *eventgate.Event {
 		Type:      "test.step",
 		Time:      time.Date(2025, 5, 6, 7, 8, 9, 100200300+i, time.UTC),
 		Data:      []byte(fmt.Sprintf(`{"i": %d, "text":"héllo"}`, i)),
-		Meta:      map[string]string{"k": "v"},
+		Meta:      eventgate.StringMeta(map[string]string{"k": "v"}),
 	}
 }
 

@@ -1,14 +1,20 @@
 // Package record is the binary form of an event inside the journal.
 //
-// Layout (version 1), all integers little endian or unsigned varints:
+// Layout (version 2, written by Append), all integers little endian or
+// unsigned varints:
 //
-//	version  byte (1)
+//	version  byte (2)
 //	time     int64, Unix nanoseconds
 //	id       uvarint length + bytes
 //	session  uvarint length + bytes
 //	type     uvarint length + bytes
 //	data     uvarint length + bytes
-//	meta     uvarint count, then count × (uvarint length + key, uvarint length + value)
+//	meta     uvarint length + bytes: the metadata's JSON object, byte for byte (length 0: none)
+//
+// Version 1 differs only in its last field, which holds string metadata as
+// uvarint count, then count × (uvarint length + key, uvarint length + value).
+// Decode reads both, so journals written before version 2 stay readable; a
+// version 1 record's metadata is presented as a JSON object of strings.
 //
 // Decode never panics and never reads past its input, whatever the bytes.
 package record
@@ -17,10 +23,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Version is the layout version written by Append.
-const Version = 1
+const Version = 2
+
+// Version1 is the earlier layout with string-only metadata, still decoded.
+const Version1 = 1
 
 // ErrCorrupt is matched by every error Decode returns.
 var ErrCorrupt = errors.New("record: corrupt")
@@ -32,31 +42,41 @@ type Fields struct {
 	Session   string
 	Type      string
 	Data      []byte
-	Meta      map[string]string
+	// Meta is the metadata's JSON object, stored byte for byte; empty for none.
+	// Append does not validate it.
+	Meta []byte
 }
 
 // Size returns an upper bound of the bytes Append adds for f.
 func (f *Fields) Size() int {
-	n := 1 + 8 + 5*4 + len(f.ID) + len(f.Session) + len(f.Type) + len(f.Data) + 5
-	for k, v := range f.Meta {
-		n += 10 + len(k) + len(v)
-	}
-	return n
+	return 1 + 8 + 5*5 + len(f.ID) + len(f.Session) + len(f.Type) + len(f.Data) + len(f.Meta)
 }
 
-// Append appends f's encoding to dst.
+// Append appends f's encoding (version 2) to dst.
 func Append(dst []byte, f *Fields) []byte {
 	dst = append(dst, Version)
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(f.TimeNanos))
 	dst = appendString(dst, f.ID)
 	dst = appendString(dst, f.Session)
 	dst = appendString(dst, f.Type)
-	dst = binary.AppendUvarint(dst, uint64(len(f.Data)))
-	dst = append(dst, f.Data...)
-	dst = binary.AppendUvarint(dst, uint64(len(f.Meta)))
-	for k, v := range f.Meta {
-		dst = appendString(dst, k)
-		dst = appendString(dst, v)
+	dst = appendBytes(dst, f.Data)
+	return appendBytes(dst, f.Meta)
+}
+
+// AppendV1 appends f's encoding in the version 1 layout, with meta given as
+// string pairs. It exists so that the decoding of journals written by earlier
+// releases stays tested.
+func AppendV1(dst []byte, f *Fields, meta [][2]string) []byte {
+	dst = append(dst, Version1)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(f.TimeNanos))
+	dst = appendString(dst, f.ID)
+	dst = appendString(dst, f.Session)
+	dst = appendString(dst, f.Type)
+	dst = appendBytes(dst, f.Data)
+	dst = binary.AppendUvarint(dst, uint64(len(meta)))
+	for _, kv := range meta {
+		dst = appendString(dst, kv[0])
+		dst = appendString(dst, kv[1])
 	}
 	return dst
 }
@@ -66,26 +86,32 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
+func appendBytes(dst []byte, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
 // View is a decoded record whose byte slices point into the decoded buffer:
-// they are valid only as long as that buffer is not reused.
+// they are valid only as long as that buffer is not reused. (For a version 1
+// record with metadata, Meta is a new slice.)
 type View struct {
 	TimeNanos int64
 	ID        []byte
 	Session   []byte
 	Type      []byte
 	Data      []byte
-	MetaCount int
-	metaRaw   []byte
+	// Meta is the metadata's JSON object as stored, or empty when there is none.
+	Meta []byte
 }
 
 // Decode parses b. It returns an error matching ErrCorrupt when b is not a
-// complete, well-formed record.
+// complete, well-formed record of a known version.
 func Decode(b []byte) (View, error) {
 	var v View
 	if len(b) < 9 {
 		return v, fmt.Errorf("%w: %d bytes is too short", ErrCorrupt, len(b))
 	}
-	if b[0] != Version {
+	if b[0] != Version && b[0] != Version1 {
 		return v, fmt.Errorf("%w: unknown version %d", ErrCorrupt, b[0])
 	}
 	v.TimeNanos = int64(binary.LittleEndian.Uint64(b[1:9]))
@@ -103,30 +129,82 @@ func Decode(b []byte) (View, error) {
 	if v.Data, rest, err = field(rest, "data"); err != nil {
 		return v, err
 	}
-	count, n := binary.Uvarint(rest)
-	if n <= 0 {
-		return v, fmt.Errorf("%w: meta count", ErrCorrupt)
-	}
-	rest = rest[n:]
-	// Each pair needs at least two bytes, which bounds count by the input.
-	if count > uint64(len(rest))/2 {
-		return v, fmt.Errorf("%w: meta count %d exceeds the record", ErrCorrupt, count)
-	}
-	v.MetaCount = int(count)
-	v.metaRaw = rest
-	for i := 0; i < v.MetaCount; i++ {
-		if _, rest, err = field(rest, "meta key"); err != nil {
+	if b[0] == Version1 {
+		if v.Meta, rest, err = metaV1(rest); err != nil {
 			return v, err
 		}
-		if _, rest, err = field(rest, "meta value"); err != nil {
-			return v, err
-		}
+	} else if v.Meta, rest, err = field(rest, "meta"); err != nil {
+		return v, err
 	}
 	if len(rest) != 0 {
 		return v, fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(rest))
 	}
-	v.metaRaw = v.metaRaw[:len(v.metaRaw)-len(rest)]
+	if len(v.Meta) == 0 {
+		v.Meta = nil
+	}
 	return v, nil
+}
+
+// metaV1 reads version 1 metadata pairs and returns them as a JSON object.
+func metaV1(b []byte) (meta, rest []byte, err error) {
+	count, n := binary.Uvarint(b)
+	if n <= 0 {
+		return nil, nil, fmt.Errorf("%w: meta count", ErrCorrupt)
+	}
+	rest = b[n:]
+	// Each pair needs at least two bytes, which bounds count by the input.
+	if count > uint64(len(rest))/2 {
+		return nil, nil, fmt.Errorf("%w: meta count %d exceeds the record", ErrCorrupt, count)
+	}
+	if count == 0 {
+		return nil, rest, nil
+	}
+	meta = append(make([]byte, 0, len(rest)+4*int(count)+2), '{')
+	for i := uint64(0); i < count; i++ {
+		var k, val []byte
+		if k, rest, err = field(rest, "meta key"); err != nil {
+			return nil, nil, err
+		}
+		if val, rest, err = field(rest, "meta value"); err != nil {
+			return nil, nil, err
+		}
+		if i > 0 {
+			meta = append(meta, ',')
+		}
+		meta = appendJSONString(meta, k)
+		meta = append(meta, ':')
+		meta = appendJSONString(meta, val)
+	}
+	return append(meta, '}'), rest, nil
+}
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendJSONString(dst, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for len(s) > 0 {
+		c := s[0]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			s = s[1:]
+			continue
+		}
+		r, size := utf8.DecodeRune(s)
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, s[:size]...)
+		}
+		s = s[size:]
+	}
+	return append(dst, '"')
 }
 
 func field(b []byte, name string) (val, rest []byte, err error) {
@@ -139,26 +217,4 @@ func field(b []byte, name string) (val, rest []byte, err error) {
 		return nil, nil, fmt.Errorf("%w: %s length %d exceeds the record", ErrCorrupt, name, l)
 	}
 	return b[:l:l], b[l:], nil
-}
-
-// EachMeta calls fn for every metadata pair, in encoded order. It must only
-// be called on a View returned by Decode without error.
-func (v *View) EachMeta(fn func(k, val []byte)) {
-	rest := v.metaRaw
-	for i := 0; i < v.MetaCount; i++ {
-		var k, val []byte
-		k, rest, _ = field(rest, "")
-		val, rest, _ = field(rest, "")
-		fn(k, val)
-	}
-}
-
-// Meta returns the metadata as a new map, or nil when there is none.
-func (v *View) Meta() map[string]string {
-	if v.MetaCount == 0 {
-		return nil
-	}
-	m := make(map[string]string, v.MetaCount)
-	v.EachMeta(func(k, val []byte) { m[string(k)] = string(val) })
-	return m
 }

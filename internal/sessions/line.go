@@ -11,6 +11,7 @@
 // wrote, so its readers work on these files unchanged. "event" holds the
 // event's data byte for byte, except that line breaks between JSON tokens
 // (pretty-printed data) are written as spaces, so that every event is one line.
+// "meta" holds the event's metadata object the same way ({} when it has none).
 package sessions
 
 import (
@@ -26,13 +27,13 @@ import (
 
 // Entry is one line of a session file.
 type Entry struct {
-	Seq       uint64            `json:"seq"`
-	ID        string            `json:"id"`
-	SessionID string            `json:"session_id"`
-	Type      string            `json:"type"`
-	Time      time.Time         `json:"timestamp"`
-	Data      json.RawMessage   `json:"event"`
-	Meta      map[string]string `json:"meta"`
+	Seq       uint64          `json:"seq"`
+	ID        string          `json:"id"`
+	SessionID string          `json:"session_id"`
+	Type      string          `json:"type"`
+	Time      time.Time       `json:"timestamp"`
+	Data      json.RawMessage `json:"event"`
+	Meta      json.RawMessage `json:"meta"`
 }
 
 // appendLine appends the session-file line of v at seq to dst.
@@ -55,18 +56,15 @@ func appendLine(dst []byte, seq uint64, v *record.View) []byte {
 	dst = appendString(dst, v.Session)
 	dst = append(dst, `,"type":`...)
 	dst = appendString(dst, v.Type)
-	dst = append(dst, `,"meta":{`...)
-	first := true
-	v.EachMeta(func(k, val []byte) {
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = appendString(dst, k)
-		dst = append(dst, ':')
-		dst = appendString(dst, val)
-	})
-	return append(dst, "}}\n"...)
+	dst = append(dst, `,"meta":`...)
+	if len(v.Meta) == 0 {
+		dst = append(dst, "{}"...)
+	} else {
+		start := len(dst)
+		dst = append(dst, v.Meta...)
+		oneLine(dst[start:])
+	}
+	return append(dst, "}\n"...)
 }
 
 // appendTime appends t (Unix nanoseconds) as time.RFC3339Nano in UTC does.

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func line(t *testing.T, seq uint64, typ string) []byte {
 	t.Helper()
 	b := record.Append(nil, &record.Fields{TimeNanos: int64(seq) * int64(time.Second), ID: "id", Session: "s",
-		Type: typ, Data: []byte(`{"a":"b\n"}`), Meta: map[string]string{"k": "v\"q"}})
+		Type: typ, Data: []byte(`{"a":"b\n"}`), Meta: []byte(`{"k":"v\"q","n":0.2}`)})
 	v, err := record.Decode(b)
 	if err != nil {
 		t.Fatal(err)

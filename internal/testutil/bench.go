@@ -26,7 +26,7 @@ func BenchEvents(n int) []*eventgate.Event {
 			Time:      now.Add(time.Duration(i) * time.Microsecond),
 			Data: []byte(fmt.Sprintf(`{"type":"tool_call","session_id":%q,"seq":%d,"tool":"search",`+
 				`"args":{"query":"weather in Lisbon","limit":5},"note":"benchmark payload of ordinary size"}`, s, i)),
-			Meta: map[string]string{"agent": "bench", "run": "1"},
+			Meta: []byte(`{"agent":"bench","run":1}`),
 		}
 	}
 	return evs

@@ -27,7 +27,7 @@ func benchEvents(n int) []*eventgate.Event {
 	for i := range evs {
 		ev := testEvent("bench-session-"+strconv.Itoa(i%benchSessions), i)
 		ev.Data = []byte(`{"type":"message","role":"assistant","text":"the quick brown fox jumps over the lazy dog","n":` + strconv.Itoa(i) + `}`)
-		ev.Meta = map[string]string{"source": "bench"}
+		ev.Meta = eventgate.StringMeta(map[string]string{"source": "bench"})
 		evs[i] = ev
 	}
 	return evs

@@ -124,7 +124,7 @@ func decodeDelivery(d amqp091.Delivery) (*eventgate.Event, error) {
 		}
 		headers[k] = s
 	}
-	if len(headers) != len(ev.Meta) || (len(headers) > 0 && !maps.Equal(headers, ev.Meta)) {
+	if flat := ev.FlatMeta(); len(headers) != len(flat) || (len(headers) > 0 && !maps.Equal(headers, flat)) {
 		return nil, fmt.Errorf("event %s: headers %v, meta %v", ev.ID, headers, ev.Meta)
 	}
 	return ev, nil

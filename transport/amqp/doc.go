@@ -5,7 +5,9 @@
 // the event's JSON form (eventgate.AppendJSON, Data byte for byte), with
 // content type application/json, MessageId = event id (for consumer-side
 // de-duplication of at-least-once re-deliveries), Type = event type,
-// Timestamp = event time and headers = the event's Meta. The exchange and
+// Timestamp = event time and headers = the event's Meta flattened by
+// eventgate.FlattenMeta (string values as they are, other values as their
+// compact JSON text; the body keeps Meta typed). The exchange and
 // routing key are templates over {session} and {type}.
 //
 // Send returns only after the broker confirmed the message. Messages are

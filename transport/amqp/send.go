@@ -44,11 +44,14 @@ func (t *Transport) message(ev *eventgate.Event) (outMsg, error) {
 			fmt.Errorf("amqp: event %s: %d bytes, the limit is %d", ev.ID, len(body), t.cfg.MaxMessageBytes))
 	}
 	var headers amqp091.Table
-	if len(ev.Meta) > 0 {
-		headers = make(amqp091.Table, len(ev.Meta))
-		for k, v := range ev.Meta {
-			headers[k] = v
+	if err := eventgate.FlattenMeta(ev.Meta, func(k, v string) {
+		if headers == nil {
+			headers = make(amqp091.Table, 4)
 		}
+		headers[k] = v
+	}); err != nil {
+		return outMsg{}, eventgate.NewError(t.cfg.Name, eventgate.KindSerialization,
+			fmt.Errorf("amqp: event %s: %w", ev.ID, err))
 	}
 	m.pub = amqp091.Publishing{
 		Headers:      headers,

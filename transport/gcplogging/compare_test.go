@@ -3,7 +3,6 @@ package gcplogging
 import (
 	"bytes"
 	"encoding/json"
-	"maps"
 	"reflect"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -20,9 +19,9 @@ func jsonEqual(a, b []byte) bool {
 	return reflect.DeepEqual(x, y)
 }
 
-func metaEqual(a, b map[string]string) bool {
+func metaEqual(a, b []byte) bool {
 	if len(a) == 0 && len(b) == 0 {
 		return true
 	}
-	return maps.Equal(a, b)
+	return jsonEqual(a, b)
 }

@@ -14,15 +14,18 @@
 //	             (string, number, array, null, empty) as {"data": <Data>},
 //	             with the label eventgate.wrapped=true
 //	labels       session_id, event_id, type (when not empty) and the Meta
-//	             entries, each as its own label
+//	             members, each as its own label, when all their values are
+//	             strings; else one label "meta", the JSON object as given
 //	resource     Config.ResourceType/ResourceLabels (default: global)
 //
 // A Meta key equal to one of the fixed labels (session_id, event_id, type,
 // meta, eventgate.wrapped) or starting with "meta." is prefixed with "meta.".
-// When Meta cannot be carried whole as labels (more than 64 labels in all,
+// Labels hold only strings, so Meta with a value of another type (a number,
+// a list, an object, true, null), or a repeated key, goes whole into one
+// label "meta" holding the JSON object as given, and keeps its types. So does
+// Meta that cannot be carried whole as labels (more than 64 labels in all,
 // a key over 512 bytes or a value over 64 KiB, which Cloud Logging would
-// drop or truncate), all of it goes into one label "meta" holding the JSON
-// object. EventFromEntry inverts the mapping. Cloud Logging stores the
+// drop or truncate). EventFromEntry inverts the mapping. Cloud Logging stores the
 // payload as a protobuf Struct: numbers become doubles (integers beyond 2^53
 // lose precision) and key order is not kept.
 //

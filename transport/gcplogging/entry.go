@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -16,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/eventgate/eventgate"
+	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // Labels every entry carries, and the ones that mark how Meta and Data were
@@ -61,7 +61,7 @@ func (t *Transport) toEntry(ev *eventgate.Event) (entry, error) {
 		return entry{}, eventgate.NewError(t.cfg.Name, eventgate.KindSerialization,
 			fmt.Errorf("gcplogging: event %s: data as a JSON payload: %w", ev.ID, err))
 	}
-	labels := make(map[string]string, len(ev.Meta)+4)
+	labels := make(map[string]string, 8)
 	labels[LabelSessionID] = validUTF8(ev.SessionID)
 	labels[LabelEventID] = validUTF8(ev.ID)
 	if ev.Type != "" {
@@ -71,12 +71,16 @@ func (t *Transport) toEntry(ev *eventgate.Event) (entry, error) {
 		labels[LabelWrapped] = "true"
 	}
 	if len(ev.Meta) > 0 {
-		if metaFitsLabels(ev.Meta, MaxLabels-len(labels)) {
-			for k, v := range ev.Meta {
+		if err := ev.CheckMeta(); err != nil {
+			return entry{}, eventgate.NewError(t.cfg.Name, eventgate.KindSerialization,
+				fmt.Errorf("gcplogging: event %s: %w", ev.ID, err))
+		}
+		if flat, ok := stringMembers(ev.Meta); ok && metaFitsLabels(flat, MaxLabels-len(labels)) {
+			for k, v := range flat {
 				labels[metaLabel(k)] = validUTF8(v)
 			}
 		} else {
-			js := eventgate.AppendJSONMeta(nil, ev.Meta)
+			js := ev.Meta
 			if len(js) > MaxLabelValueBytes {
 				return entry{}, eventgate.NewError(t.cfg.Name, eventgate.KindRejected,
 					fmt.Errorf("gcplogging: event %s: meta is %d bytes as JSON; a label holds at most %d", ev.ID, len(js), MaxLabelValueBytes))
@@ -115,6 +119,25 @@ func toPayload(data []byte) (*structpb.Struct, bool, error) {
 		return s, false, nil
 	}
 	return &structpb.Struct{Fields: map[string]*structpb.Value{WrapKey: &v}}, true, nil
+}
+
+// stringMembers returns Meta's members (see eventgate.FlattenMeta) when all
+// their values are JSON strings, so that labels carry them without losing a
+// type; ok is false otherwise, or when a key repeats.
+func stringMembers(meta []byte) (m map[string]string, ok bool) {
+	ok = true
+	n := 0
+	jsonx.Members(meta, func(_, v []byte) bool {
+		n++
+		ok = ok && v[0] == '"'
+		return ok
+	})
+	if !ok {
+		return nil, false
+	}
+	m = make(map[string]string, n)
+	_ = eventgate.FlattenMeta(meta, func(k, v string) { m[k] = v })
+	return m, len(m) == n
 }
 
 // metaFitsLabels reports whether every Meta entry can be a label of its own
@@ -195,20 +218,23 @@ func EventFromEntry(e *loggingpb.LogEntry) (*eventgate.Event, error) {
 		ev.Data = compact.Bytes()
 	}
 	if js, ok := labels[LabelMeta]; ok {
-		if err := json.Unmarshal([]byte(js), &ev.Meta); err != nil {
+		ev.Meta = json.RawMessage(js)
+		if err := ev.CheckMeta(); err != nil {
 			return nil, fmt.Errorf("gcplogging: entry %s: meta label: %w", e.GetInsertId(), err)
 		}
 		return ev, nil
 	}
-	for _, k := range slices.Sorted(maps.Keys(labels)) {
+	var meta map[string]string
+	for k, v := range labels {
 		switch k {
 		case LabelSessionID, LabelEventID, LabelType, LabelWrapped:
 			continue
 		}
-		if ev.Meta == nil {
-			ev.Meta = map[string]string{}
+		if meta == nil {
+			meta = map[string]string{}
 		}
-		ev.Meta[strings.TrimPrefix(k, MetaEscape)] = labels[k]
+		meta[strings.TrimPrefix(k, MetaEscape)] = v
 	}
+	ev.Meta = eventgate.StringMeta(meta)
 	return ev, nil
 }

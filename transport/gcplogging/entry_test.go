@@ -81,14 +81,14 @@ func TestEntryMapping(t *testing.T) {
 		{name: "empty type omitted", mod: func(ev *eventgate.Event) { ev.Type = "" }, noLabels: []string{LabelType}},
 		{name: "error type", mod: func(ev *eventgate.Event) { ev.Type = "tool_error" }, severity: ltype.LogSeverity_ERROR},
 		{name: "meta colliding with a fixed label is escaped", mod: func(ev *eventgate.Event) {
-			ev.Meta = map[string]string{"type": "meta-type", "meta.x": "y", "meta": "m"}
+			ev.Meta = eventgate.StringMeta(map[string]string{"type": "meta-type", "meta.x": "y", "meta": "m"})
 		}, wantLabels: map[string]string{"type": "test.step", "meta.type": "meta-type", "meta.meta.x": "y", "meta.meta": "m"}},
-		{name: "61 meta entries are labels", mod: func(ev *eventgate.Event) { ev.Meta = many },
+		{name: "61 meta entries are labels", mod: func(ev *eventgate.Event) { ev.Meta = eventgate.StringMeta(many) },
 			wantLabels: map[string]string{"k00": "v", "k60": "v"}, noLabels: []string{LabelMeta}},
-		{name: "62 meta entries go into one JSON label", mod: func(ev *eventgate.Event) { ev.Meta = tooMany },
-			wantLabels: map[string]string{LabelMeta: string(eventgate.AppendJSONMeta(nil, tooMany))}, noLabels: []string{"k00"}},
+		{name: "62 meta entries go into one JSON label", mod: func(ev *eventgate.Event) { ev.Meta = eventgate.StringMeta(tooMany) },
+			wantLabels: map[string]string{LabelMeta: string(eventgate.StringMeta(tooMany))}, noLabels: []string{"k00"}},
 		{name: "long meta key goes into the JSON label", mod: func(ev *eventgate.Event) {
-			ev.Meta = map[string]string{strings.Repeat("k", 513): "v"}
+			ev.Meta = eventgate.StringMeta(map[string]string{strings.Repeat("k", 513): "v"})
 		}, wantLabels: map[string]string{LabelMeta: `{"` + strings.Repeat("k", 513) + `":"v"}`}},
 	}
 	for i, tt := range tests {
@@ -205,7 +205,7 @@ func TestEntryLimits(t *testing.T) {
 	}
 	// Invalid UTF-8 in ids, type and meta is replaced, as in the JSON form.
 	odd := testEvent("s", 0)
-	odd.Type, odd.Meta = "t\xff", map[string]string{"k\xfe": "v\xff"}
+	odd.Type, odd.Meta = "t\xff", eventgate.StringMeta(map[string]string{"k\xfe": "v\xff"})
 	if err := tr.Send(t.Context(), odd); err != nil {
 		t.Fatalf("Send with invalid UTF-8 in type and meta: %v", err)
 	}

@@ -29,7 +29,7 @@ func FuzzEntryRoundTrip(f *testing.F) {
 			return // Log refuses such Data before any transport sees it
 		}
 		ev := &eventgate.Event{ID: "id-1", SessionID: "s", Type: typ, Time: time.Unix(1700000000, 123), Data: data,
-			Meta: map[string]string{key: value}}
+			Meta: eventgate.StringMeta(map[string]string{key: value})}
 		e, err := tr.toEntry(ev)
 		if err != nil {
 			var te *eventgate.TransportError
@@ -52,7 +52,7 @@ func FuzzEntryRoundTrip(f *testing.F) {
 		if back.Type != fixUTF8(typ) || back.ID != ev.ID || back.SessionID != ev.SessionID || !back.Time.Equal(ev.Time) {
 			t.Errorf("got %+v; want %+v", back, ev)
 		}
-		if got, want := back.Meta[fixUTF8(key)], fixUTF8(value); len(back.Meta) != 1 || got != want {
+		if got, want := back.FlatMeta()[fixUTF8(key)], fixUTF8(value); len(back.FlatMeta()) != 1 || got != want {
 			t.Errorf("Meta %v; want {%q: %q}", back.Meta, fixUTF8(key), want)
 		}
 	})

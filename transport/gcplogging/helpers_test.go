@@ -68,6 +68,6 @@ func testEvent(sess string, i int) *eventgate.Event {
 		Type:      "test.step",
 		Time:      time.Now().UTC(),
 		Data:      []byte(fmt.Sprintf(`{"i":%d}`, i)),
-		Meta:      map[string]string{"i": fmt.Sprint(i)},
+		Meta:      eventgate.StringMeta(map[string]string{"i": fmt.Sprint(i)}),
 	}
 }

@@ -2,9 +2,11 @@ package httpx
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -17,7 +19,7 @@ import (
 func benchEvent(i int) *eventgate.Event {
 	ev := testEvent(fmt.Sprintf("bench-%d", i%8), i)
 	ev.Data = []byte(fmt.Sprintf(`{"type":"message","role":"assistant","text":"benchmark event number %d with a few words of text","tokens":42}`, i))
-	ev.Meta["agent"] = "bench"
+	ev.Meta = json.RawMessage(`{"agent":"bench","i":` + strconv.Itoa(i) + `}`)
 	return ev
 }
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate"
+
+	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // Decode reads the events of a request body this package sent, for
@@ -73,28 +75,43 @@ func DecodeEvent(b []byte) (*eventgate.Event, error) {
 	}
 	ev := &eventgate.Event{Data: json.RawMessage(bytes.Clone(obj["event"]))}
 	if m, ok := obj["metadata"]; ok && !bytes.Equal(m, []byte("null")) {
-		var raw map[string]json.RawMessage
-		if err := json.Unmarshal(m, &raw); err != nil {
-			return nil, fmt.Errorf("httpx: decode event: metadata: %w", err)
-		}
-		for k, v := range raw {
+		// The three keys are the event's own fields; the other members,
+		// byte for byte, are its Meta.
+		var meta []byte
+		var bad error
+		ok := jsonx.Members(m, func(k, v []byte) bool {
+			if !reservedKey(k) {
+				if meta == nil {
+					meta = append(make([]byte, 0, len(m)), '{')
+				} else {
+					meta = append(meta, ',')
+				}
+				meta = append(append(append(meta, k...), ':'), v...)
+				return true
+			}
 			s, err := metaValue(v)
 			if err != nil {
-				return nil, fmt.Errorf("httpx: decode event: metadata %q: %w", k, err)
+				bad = fmt.Errorf("httpx: decode event: metadata %s: %w", k, err)
+				return false
 			}
-			switch k {
+			switch name, _ := unquoteKey(k); name {
 			case MetaEventID:
 				ev.ID = s
 			case MetaSessionID:
 				ev.SessionID = s
 			case MetaType:
 				ev.Type = s
-			default:
-				if ev.Meta == nil {
-					ev.Meta = make(map[string]string, len(raw))
-				}
-				ev.Meta[k] = s
 			}
+			return true
+		})
+		if bad != nil {
+			return nil, bad
+		}
+		if !ok {
+			return nil, errors.New("httpx: decode event: metadata is not a JSON object")
+		}
+		if meta != nil {
+			ev.Meta = append(meta, '}')
 		}
 	}
 	if ts, ok := obj["timestamp"]; ok && !bytes.Equal(ts, []byte("null")) {
@@ -105,6 +122,15 @@ func DecodeEvent(b []byte) (*eventgate.Event, error) {
 		ev.Time = t
 	}
 	return ev, nil
+}
+
+// unquoteKey decodes the raw JSON string k.
+func unquoteKey(k []byte) (string, bool) {
+	if bytes.IndexByte(k, '\\') < 0 && len(k) >= 2 {
+		return string(k[1 : len(k)-1]), true
+	}
+	var s string
+	return s, json.Unmarshal(k, &s) == nil
 }
 
 func metaValue(v json.RawMessage) (string, error) {

@@ -2,12 +2,15 @@ package httpx
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/eventgate/eventgate"
+
+	"github.com/eventgate/eventgate/internal/jsonx"
 )
 
 // Content types of request bodies.
@@ -36,21 +39,30 @@ func checkEvent(ev *eventgate.Event) error {
 	if err := ev.CheckData(); err != nil {
 		return fmt.Errorf("event %s: %w", ev.ID, err)
 	}
+	if err := ev.CheckMeta(); err != nil {
+		return fmt.Errorf("event %s: %w", ev.ID, err)
+	}
 	return nil
 }
 
-// appendEvent appends ev in format f. With oneLine, line breaks in Data
-// (which valid JSON only has as insignificant whitespace) become spaces so
-// the event fits on one NDJSON line.
+// oneLineJSON returns b with its line breaks (JSON white space) as spaces.
+func oneLineJSON(b []byte) []byte {
+	return bytes.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, b)
+}
+
+// appendEvent appends ev in format f. With oneLine, line breaks in Data and
+// Meta (which valid JSON only has as insignificant whitespace) become spaces
+// so the event fits on one NDJSON line.
 func appendEvent(dst []byte, f Format, ev *eventgate.Event, oneLine bool) []byte {
-	if oneLine && bytes.ContainsAny(ev.Data, "\r\n") {
+	if oneLine && (bytes.ContainsAny(ev.Data, "\r\n") || bytes.ContainsAny(ev.Meta, "\r\n")) {
 		c := *ev
-		c.Data = bytes.Map(func(r rune) rune {
-			if r == '\n' || r == '\r' {
-				return ' '
-			}
-			return r
-		}, ev.Data)
+		c.Data = oneLineJSON(ev.Data)
+		c.Meta = oneLineJSON(ev.Meta)
 		ev = &c
 	}
 	if f == FormatEvent {
@@ -73,37 +85,38 @@ func appendSeed(dst []byte, ev *eventgate.Event) []byte {
 	dst = eventgate.AppendJSONString(dst, ev.SessionID)
 	dst = append(dst, `,"type":`...)
 	dst = eventgate.AppendJSONString(dst, ev.Type)
-	meta := ev.Meta
-	if _, ok := meta[MetaEventID]; ok {
-		meta = withoutReserved(meta)
-	} else if _, ok := meta[MetaSessionID]; ok {
-		meta = withoutReserved(meta)
-	} else if _, ok := meta[MetaType]; ok {
-		meta = withoutReserved(meta)
-	}
-	if len(meta) > 0 {
-		// AppendJSONMeta writes "{…}"; splice its members after ours.
-		start := len(dst)
-		dst = eventgate.AppendJSONMeta(dst, meta)
-		dst[start] = ','
-	} else {
-		dst = append(dst, '}')
-	}
-	dst = append(dst, `,"timestamp":`...)
+	// Meta's members follow ours, byte for byte, except those under the
+	// three keys above, which the event's own fields take precedence over.
+	jsonx.Members(ev.Meta, func(k, v []byte) bool {
+		if !reservedKey(k) {
+			dst = append(dst, ',')
+			dst = append(dst, k...)
+			dst = append(dst, ':')
+			dst = append(dst, v...)
+		}
+		return true
+	})
+	dst = append(dst, `},"timestamp":`...)
 	dst = appendTimestamp(dst, ev.Time)
 	return append(dst, '}')
 }
 
-func withoutReserved(m map[string]string) map[string]string {
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		switch k {
-		case MetaEventID, MetaSessionID, MetaType:
-		default:
-			c[k] = v
+// reservedKey reports whether the raw JSON string k names one of the
+// metadata keys FormatSeed fills from the event's own fields.
+func reservedKey(k []byte) bool {
+	name := string(k)
+	if bytes.IndexByte(k, '\\') >= 0 {
+		if json.Unmarshal(k, &name) != nil {
+			return false
 		}
+	} else if len(k) >= 2 {
+		name = string(k[1 : len(k)-1])
 	}
-	return c
+	switch name {
+	case MetaEventID, MetaSessionID, MetaType:
+		return true
+	}
+	return false
 }
 
 // appendTimestamp appends t as Unix seconds with six decimals

@@ -125,6 +125,6 @@ func testEvent(s string, i int) *eventgate.Event {
 		Type:      "test.step",
 		Time:      testTime.Add(time.Duration(i) * (time.Millisecond + time.Nanosecond)),
 		Data:      []byte(`{"i":` + strconv.Itoa(i) + `,"session":"` + s + `"}`),
-		Meta:      map[string]string{"i": strconv.Itoa(i)},
+		Meta:      eventgate.StringMeta(map[string]string{"i": strconv.Itoa(i)}),
 	}
 }

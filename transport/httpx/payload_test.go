@@ -17,7 +17,7 @@ func TestSeedPayload(t *testing.T) {
 		ID: "0190a0e8-0000-7000-8000-000000000001", SessionID: "sess-1", Type: "message",
 		Time: time.Date(2024, 6, 10, 17, 20, 0, 123456789, time.FixedZone("X", 7200)),
 		Data: []byte(`{"text": "hi",  "n":1}`),
-		Meta: map[string]string{"b": "2", "a": "x\"y", "session_id": "overridden"},
+		Meta: eventgate.StringMeta(map[string]string{"b": "2", "a": "x\"y", "session_id": "overridden"}),
 	}
 	got := string(appendEvent(nil, FormatSeed, ev, false))
 	want := `{"event":{"text": "hi",  "n":1},"metadata":{"event_id":"0190a0e8-0000-7000-8000-000000000001","session_id":"sess-1","type":"message","a":"x\"y","b":"2"},"timestamp":1718032800.123456}`
@@ -51,7 +51,7 @@ func TestDecode(t *testing.T) {
 		}
 		g := got[0]
 		if g.ID != ev.ID || g.SessionID != ev.SessionID || g.Type != ev.Type || !bytes.Equal(g.Data, ev.Data) ||
-			g.Meta["i"] != "1" || len(g.Meta) != 1 {
+			string(g.Meta) != `{"i":"1"}` {
 			t.Errorf("%v: decoded %+v, want %+v", f, g, ev)
 		}
 		precision := time.Duration(0)
@@ -70,7 +70,7 @@ func TestDecode(t *testing.T) {
 	}
 	g := got[0]
 	if g.ID != "" || g.SessionID != "" || string(g.Data) != `{"type": "user_message", "text": "hi"}` ||
-		g.Meta["user"] != "u1" || g.Meta["retries"] != "2" || g.Meta["nested"] != `{"a":[1,2]}` ||
+		string(g.Meta) != `{"user": "u1","retries": 2,"nested": {"a": [1, 2]}}` ||
 		!g.Time.Equal(time.Unix(1718040000, 123456700)) {
 		t.Errorf("python payload decoded as %+v", g)
 	}

@@ -130,7 +130,7 @@ func decodeRecord(r *kgo.Record) (*eventgate.Event, error) {
 	if !typeSeen || typ != ev.Type {
 		return nil, fmt.Errorf("offset %d: event_type header %q (present %v), value type %q", r.Offset, typ, typeSeen, ev.Type)
 	}
-	for k, v := range ev.Meta {
+	for k, v := range ev.FlatMeta() {
 		if k == HeaderEventID || k == HeaderEventType {
 			continue
 		}

@@ -4,7 +4,10 @@
 // Each event becomes one record: the key is the session id (so a session's
 // events share a partition and keep their order), the value is the event's
 // JSON form (eventgate.AppendJSON, Data byte for byte), and the headers are
-// event_id, event_type and the event's Meta. Producing uses acks=all with
+// event_id, event_type and the event's Meta flattened by
+// eventgate.FlattenMeta (string values as they are, other values as their
+// compact JSON text, in the order given; the value keeps Meta typed).
+// Producing uses acks=all with
 // idempotent writes, so the client's own retries never duplicate or reorder
 // records; consumers de-duplicate the at-least-once re-deliveries of the
 // gateway by the event_id header.

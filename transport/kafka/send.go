@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -30,7 +28,7 @@ func (t *Transport) record(ev *eventgate.Event) (*kgo.Record, error) {
 		return nil, t.nilEvent()
 	}
 	rec := new(kgo.Record)
-	_, _, err := t.fill(rec, ev, make([]byte, 0, recordSpace(ev)), make([]kgo.RecordHeader, 0, 2+len(ev.Meta)))
+	_, _, err := t.fill(rec, ev, make([]byte, 0, recordSpace(ev)), make([]kgo.RecordHeader, 0, 2+metaHeaders(ev)))
 	if err != nil {
 		return nil, err
 	}
@@ -44,11 +42,13 @@ func (t *Transport) nilEvent() error {
 // recordSpace is about the bytes fill appends to buf for ev: the value
 // (the JSON form, about ev.Size() plus its keys) and the key and headers.
 func recordSpace(ev *eventgate.Event) int {
-	n := ev.Size() + 96 + len(ev.ID) + len(ev.Type) + len(ev.SessionID)
-	for k, v := range ev.Meta {
-		n += len(k) + 2*len(v) + 8
-	}
-	return n
+	return ev.Size() + 96 + len(ev.ID) + len(ev.Type) + len(ev.SessionID) + len(ev.Meta)
+}
+
+// metaHeaders is about the number of headers ev's Meta gives: its byte
+// length bounds its member count, and small metadata is the common case.
+func metaHeaders(ev *eventgate.Event) int {
+	return min(len(ev.Meta)/4, 16)
 }
 
 // fill sets *rec to ev's record (see record), appending the record's bytes
@@ -66,14 +66,16 @@ func (t *Transport) fill(rec *kgo.Record, ev *eventgate.Event, buf []byte, hdrs 
 	hdrs = append(hdrs, kgo.RecordHeader{Key: HeaderEventID, Value: piece})
 	buf, piece = appendPiece(buf, ev.Type)
 	hdrs = append(hdrs, kgo.RecordHeader{Key: HeaderEventType, Value: piece})
-	for k, v := range ev.Meta {
+	if err := eventgate.FlattenMeta(ev.Meta, func(k, v string) {
 		if k == HeaderEventID || k == HeaderEventType {
-			continue
+			return
 		}
 		buf, piece = appendPiece(buf, v)
 		hdrs = append(hdrs, kgo.RecordHeader{Key: k, Value: piece})
+	}); err != nil {
+		return buf, hdrs[:h], eventgate.NewError(t.cfg.Name, eventgate.KindSerialization,
+			fmt.Errorf("kafka: event %s: %w", ev.ID, err))
 	}
-	slices.SortFunc(hdrs[h+2:], func(a, b kgo.RecordHeader) int { return strings.Compare(a.Key, b.Key) })
 	var key []byte
 	buf, key = appendPiece(buf, ev.SessionID)
 	v := len(buf)
@@ -156,7 +158,7 @@ func (t *Transport) SendBatch(ctx context.Context, evs []*eventgate.Event) error
 	for _, ev := range evs {
 		if ev != nil {
 			space += recordSpace(ev)
-			nh += 2 + len(ev.Meta)
+			nh += 2 + metaHeaders(ev)
 		}
 	}
 	buf := make([]byte, 0, space)

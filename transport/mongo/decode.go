@@ -1,6 +1,7 @@
 package mongo
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -69,7 +70,9 @@ func stringValue(field string, v bsoncore.Value) (string, error) {
 	return s, nil
 }
 
-func decodeMeta(v bsoncore.Value) (map[string]string, error) {
+// decodeMeta returns the meta document as a JSON object, or nil when it has
+// no fields.
+func decodeMeta(v bsoncore.Value) (json.RawMessage, error) {
 	doc, ok := v.DocumentOK()
 	if !ok {
 		return nil, fmt.Errorf("mongo: decode: %s is a %s, not a document", FieldMeta, v.Type)
@@ -81,15 +84,7 @@ func decodeMeta(v bsoncore.Value) (map[string]string, error) {
 	if len(elems) == 0 {
 		return nil, nil
 	}
-	m := make(map[string]string, len(elems))
-	for _, el := range elems {
-		s, ok := el.Value().StringValueOK()
-		if !ok {
-			return nil, fmt.Errorf("mongo: decode: %s.%s is a %s, not a string", FieldMeta, el.Key(), el.Value().Type)
-		}
-		m[UnescapeKey(el.Key())] = s
-	}
-	return m, nil
+	return appendJSONValue(nil, v)
 }
 
 // appendJSONValue appends v as JSON.

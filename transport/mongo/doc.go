@@ -10,11 +10,12 @@
 //	  "type":       "<type>",              // "" when the event has none
 //	  "time":       ISODate(…),            // BSON date: milliseconds, UTC
 //	  "data":       <Data as BSON>,
-//	  "meta":       {"<key>": "<value>"}   // absent when Meta is empty
+//	  "meta":       {<Meta as BSON>}       // absent when Meta is empty
 //	}
 //
-// Data is stored as the BSON equivalent of its JSON, so it can be queried
-// ({"data.tool": "search"}). Whatever its JSON type: an object becomes an
+// Data, and Meta (a JSON object, so an embedded document), are stored as the
+// BSON equivalent of their JSON, so they can be queried ({"data.tool":
+// "search"}, {"meta.temperature": {"$lt": 0.5}}). Whatever its JSON type: an object becomes an
 // embedded document (keys in the producer's order), an array a BSON array,
 // a string, boolean or null the same BSON value, and empty Data null; no
 // wrapping is needed, as a field may hold any BSON value. Numbers take the

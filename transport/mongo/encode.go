@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -53,17 +52,15 @@ func appendDocument(dst []byte, ev *eventgate.Event) (bson.Raw, error) {
 	}
 	dst = appendValueElement(dst, FieldData, v)
 	if len(ev.Meta) > 0 {
-		keys := make([]string, 0, len(ev.Meta))
-		for k := range ev.Meta {
-			keys = append(keys, k)
+		// An embedded document, converted as Data is: values keep their types.
+		if err := ev.CheckMeta(); err != nil {
+			return nil, fmt.Errorf("%w: %w", errData, err)
 		}
-		slices.Sort(keys)
-		var midx int32
-		midx, dst = bsoncore.AppendDocumentElementStart(dst, FieldMeta)
-		for _, k := range keys {
-			dst = bsoncore.AppendStringElement(dst, EscapeKey(validUTF8(k)), validUTF8(ev.Meta[k]))
+		m, err := parseData(ev.Meta)
+		if err != nil {
+			return nil, err
 		}
-		dst, _ = bsoncore.AppendDocumentEnd(dst, midx)
+		dst = appendValueElement(dst, FieldMeta, m)
 	}
 	dst, err = bsoncore.AppendDocumentEnd(dst, idx)
 	if err != nil {

@@ -20,7 +20,7 @@ func TestEncodeLayout(t *testing.T) {
 	ev := &eventgate.Event{
 		ID: "id-1", SessionID: "s-1", Type: "tool.call", Time: at,
 		Data: []byte(`{"z":1,"a":[true,null,"x"],"n":{"f":1.5}}`),
-		Meta: map[string]string{"b": "2", "a": "1"},
+		Meta: eventgate.StringMeta(map[string]string{"b": "2", "a": "1"}),
 	}
 	doc, err := Encode(ev)
 	if err != nil {
@@ -106,7 +106,7 @@ func TestEncodeRejects(t *testing.T) {
 }
 
 func TestEncodeInvalidUTF8(t *testing.T) {
-	ev := &eventgate.Event{ID: "x", SessionID: "s\xff", Type: "t\xfe", Data: []byte(`1`), Meta: map[string]string{"k\xff": "v\xff"}}
+	ev := &eventgate.Event{ID: "x", SessionID: "s\xff", Type: "t\xfe", Data: []byte(`1`), Meta: eventgate.StringMeta(map[string]string{"k\xff": "v\xff"})}
 	doc, err := Encode(ev)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestEncodeInvalidUTF8(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.SessionID != "s\uFFFD" || got.Type != "t\uFFFD" || got.Meta["k\uFFFD"] != "v\uFFFD" {
+	if got.SessionID != "s\uFFFD" || got.Type != "t\uFFFD" || !metaIs(got, "k\uFFFD", "v\uFFFD") {
 		t.Errorf("invalid UTF-8 not replaced: %+v", got)
 	}
 }
@@ -138,7 +138,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for _, c := range cases {
 		ev := &eventgate.Event{ID: "id", SessionID: "s", Type: "t", Time: at, Data: []byte(c.data),
-			Meta: map[string]string{"user.id": "7", "$k": "v", "": "empty"}}
+			Meta: eventgate.StringMeta(map[string]string{"user.id": "7", "$k": "v", "": "empty"})}
 		doc, err := Encode(ev)
 		if err != nil {
 			t.Fatalf("%s: %v", c.data, err)
@@ -267,4 +267,9 @@ func jsonEquivalent(t *testing.T, b []byte) any {
 		t.Fatalf("%q: %v", b, err)
 	}
 	return v
+}
+
+func metaIs(ev *eventgate.Event, k, want string) bool {
+	v, ok := ev.MetaString(k)
+	return ok && v == want
 }

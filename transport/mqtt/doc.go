@@ -6,7 +6,8 @@
 //
 // Each event is one PUBLISH whose payload is the event's JSON form
 // (eventgate.AppendJSON: id, session_id, type, time, data byte for byte,
-// meta) to the topic Config.Topic names, default
+// meta, its JSON object as given, so values keep their types; MQTT 3.1.1 has
+// no headers to flatten it into) to the topic Config.Topic names, default
 // "eventgate/events/{session}". {session} and {type} are replaced by the
 // event's session id and type, escaped by EscapeTopicLevel: '/', '+', '#',
 // '$', '%' and control characters are percent-encoded, so every value is

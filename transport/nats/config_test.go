@@ -130,7 +130,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestBuildHeader(t *testing.T) {
-	ev := &eventgate.Event{ID: "id-1", Meta: map[string]string{
+	ev := &eventgate.Event{ID: "id-1", Meta: eventgate.StringMeta(map[string]string{
 		"user":            "u-17",
 		"trace.id":        "abc",
 		"key with spaces": "dropped",
@@ -139,7 +139,7 @@ func TestBuildHeader(t *testing.T) {
 		"padded":          " x ",
 		"empty":           "",
 		"unicode":         "日本",
-	}}
+	})}
 	h := buildHeader("Meta-", ev)
 	want := natsgo.Header{
 		"Nats-Msg-Id":   {"id-1"},

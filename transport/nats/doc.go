@@ -34,8 +34,10 @@
 //     within its duplicate window (Config.DuplicateWindow, default 2m) only
 //     once, so the re-sends that at-least-once delivery allows do not
 //     duplicate events.
-//   - Meta-<key>: one per Meta entry (prefix Config.HeaderPrefix), for
-//     consumers that filter on headers. Entries whose key is not a valid
+//   - Meta-<key>: one per top-level Meta member (prefix
+//     Config.HeaderPrefix), flattened by eventgate.FlattenMeta (string values
+//     as they are, other values as their compact JSON text), for consumers
+//     that filter on headers. Entries whose key is not a valid
 //     header name or whose value would be altered by the header encoding
 //     (CR, LF, surrounding whitespace) are left out; the body carries Meta
 //     exactly.

@@ -34,22 +34,23 @@ func headerValueSafe(v string) bool {
 }
 
 // buildHeader returns the headers of ev's message: Nats-Msg-Id carries the
-// event id (the stream's de-duplication key), and each Meta entry becomes
-// prefix+key. Meta entries whose key is not a valid header name, or whose
+// event id (the stream's de-duplication key), and each Meta member, flattened
+// by eventgate.FlattenMeta, becomes prefix+key. Meta entries whose key is not a valid header name, or whose
 // value would not survive a header unchanged (CR, LF, leading or trailing
 // whitespace), are left out of the headers; the JSON body always carries
 // Meta exactly.
 func buildHeader(prefix string, ev *eventgate.Event) natsgo.Header {
-	h := make(natsgo.Header, 1+len(ev.Meta))
+	h := make(natsgo.Header, 4)
 	if ev.ID != "" {
 		h[jetstream.MsgIDHeader] = []string{ev.ID}
 	}
-	for k, v := range ev.Meta {
+	// Malformed Meta gives no headers; the body is refused for it anyway.
+	_ = eventgate.FlattenMeta(ev.Meta, func(k, v string) {
 		key := prefix + k
 		if !validHeaderKey(key) || !headerValueSafe(v) {
-			continue
+			return
 		}
 		h[key] = []string{v}
-	}
+	})
 	return h
 }

@@ -63,7 +63,7 @@ func TestMessageLayout(t *testing.T) {
 		Type:      "tool.call",
 		Time:      time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC),
 		Data:      []byte(`{ "kept" : "as is" }`),
-		Meta:      map[string]string{"user": "u-1", "bad key": "v"},
+		Meta:      eventgate.StringMeta(map[string]string{"user": "u-1", "bad key": "v"}),
 	}
 	if err := tr.Send(t.Context(), ev); err != nil {
 		t.Fatal(err)

@@ -156,6 +156,6 @@ func newEvent(session string, i int) *eventgate.Event {
 		Type:      "test.step",
 		Time:      time.Now(),
 		Data:      []byte(fmt.Sprintf(`{"i":%d,"session":%q}`, i, session)),
-		Meta:      map[string]string{"n": fmt.Sprint(i)},
+		Meta:      eventgate.StringMeta(map[string]string{"n": fmt.Sprint(i)}),
 	}
 }

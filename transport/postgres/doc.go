@@ -31,7 +31,7 @@
 //		ts         timestamptz NOT NULL,     -- Event.Time, to the microsecond
 //		data       jsonb,                    -- Event.Data (empty Data is JSON null)
 //		data_text  text,                     -- Event.Data verbatim when jsonb cannot hold it; data is then NULL
-//		meta       jsonb,                    -- Event.Meta as an object; NULL when empty
+//		meta       jsonb,                    -- Event.Meta, the object given (typed); NULL when empty
 //		seq        bigserial   NOT NULL      -- insertion order
 //	);
 //	CREATE INDEX eventgate_events_session_ts_idx ON eventgate_events (session_id, ts);

@@ -45,7 +45,8 @@ var errUnstorable = errors.New("event cannot be stored")
 // jsonb refuses two things valid JSON may hold, the escape \u0000 and
 // unpaired UTF-16 surrogate escapes (\ud800 alone); such Data is stored
 // verbatim in data_text, with data NULL, instead of being refused. Meta is
-// stored as a jsonb object; a key or value holding NUL is refused.
+// stored as the jsonb object given, its values typed; Meta that jsonb cannot
+// hold (\u0000, unpaired surrogate escapes) is refused.
 func toRow(ev *eventgate.Event) (row, error) {
 	r := row{eventID: ev.ID, sessionID: ev.SessionID, ts: ev.Time}
 	if ev.ID == "" {
@@ -78,12 +79,13 @@ func toRow(ev *eventgate.Event) (row, error) {
 		r.data = ev.Data
 	}
 	if len(ev.Meta) > 0 {
-		for k, v := range ev.Meta {
-			if strings.IndexByte(k, 0) >= 0 || strings.IndexByte(v, 0) >= 0 {
-				return r, fmt.Errorf("%w: meta %q holds a NUL character", errUnstorable, k)
-			}
+		if err := ev.CheckMeta(); err != nil {
+			return r, fmt.Errorf("%w: %w", errUnstorable, err)
 		}
-		r.meta = eventgate.AppendJSONMeta(nil, ev.Meta)
+		if jsonbRefuses(ev.Meta) {
+			return r, fmt.Errorf("%w: meta holds \\u0000 or an unpaired surrogate escape, which jsonb cannot store", errUnstorable)
+		}
+		r.meta = ev.Meta
 	}
 	return r, nil
 }

@@ -55,7 +55,7 @@ func TestRowLayout(t *testing.T) {
 	ctx := t.Context()
 	ts := time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.FixedZone("X", 3600))
 	plain := &eventgate.Event{ID: eventgate.NewID(), SessionID: "s", Time: ts, Data: []byte(`{"b": 1, "a": [true]}`),
-		Meta: map[string]string{"k": "v"}}
+		Meta: eventgate.StringMeta(map[string]string{"k": "v"})}
 	nul := &eventgate.Event{ID: eventgate.NewID(), SessionID: "s", Type: "t", Time: ts, Data: []byte(`{"bin":"a\u0000b","x":"\ud800"}`)}
 	empty := &eventgate.Event{ID: eventgate.NewID(), SessionID: "s", Type: "t", Time: ts}
 	if err := tr.Send(ctx, plain); err != nil {

@@ -147,7 +147,7 @@ func TestToRow(t *testing.T) {
 		{name: "empty data is null", ev: with(func(e *eventgate.Event) { e.Data = nil }), data: "null"},
 		{name: "json null", ev: with(func(e *eventgate.Event) { e.Data = []byte("null") }), data: "null"},
 		{name: "no type", ev: with(func(e *eventgate.Event) { e.Type = "" }), data: `{"a":1}`, typeNull: true},
-		{name: "meta", ev: with(func(e *eventgate.Event) { e.Meta = map[string]string{"b": "2", "a": "1"} }), data: `{"a":1}`, meta: `{"a":"1","b":"2"}`},
+		{name: "meta", ev: with(func(e *eventgate.Event) { e.Meta = eventgate.StringMeta(map[string]string{"b": "2", "a": "1"}) }), data: `{"a":1}`, meta: `{"a":"1","b":"2"}`},
 		{name: "NUL escape goes to text", ev: with(func(e *eventgate.Event) { e.Data = []byte(`{"s":"a\u0000b"}`) }), dataText: `{"s":"a\u0000b"}`},
 		{name: "NUL escape in key", ev: with(func(e *eventgate.Event) { e.Data = []byte(`{"\u0000":1}`) }), dataText: `{"\u0000":1}`},
 		{name: "lone high surrogate", ev: with(func(e *eventgate.Event) { e.Data = []byte(`"\ud800"`) }), dataText: `"\ud800"`},
@@ -161,7 +161,7 @@ func TestToRow(t *testing.T) {
 		{name: "empty id", ev: with(func(e *eventgate.Event) { e.ID = "" }), err: "empty id"},
 		{name: "NUL in type", ev: with(func(e *eventgate.Event) { e.Type = "a\x00b" }), err: "type holds a NUL"},
 		{name: "invalid utf8 session", ev: with(func(e *eventgate.Event) { e.SessionID = "\xfe" }), err: "session id is not valid UTF-8"},
-		{name: "NUL in meta", ev: with(func(e *eventgate.Event) { e.Meta = map[string]string{"k": "\x00"} }), err: "NUL"},
+		{name: "NUL in meta", ev: with(func(e *eventgate.Event) { e.Meta = eventgate.StringMeta(map[string]string{"k": "\x00"}) }), err: "NUL"},
 	}
 	for _, tc := range tests {
 		r, err := toRow(tc.ev)

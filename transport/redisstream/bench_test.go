@@ -1,7 +1,9 @@
 package redisstream
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/eventgate/eventgate"
@@ -13,7 +15,7 @@ import (
 func benchEvent(i int) *eventgate.Event {
 	ev := testEvent(fmt.Sprintf("bench-%d", i%8), i)
 	ev.Data = []byte(fmt.Sprintf(`{"type":"message","role":"assistant","text":"benchmark event number %d with a few words of text","tokens":42}`, i))
-	ev.Meta["agent"] = "bench"
+	ev.Meta = json.RawMessage(`{"agent":"bench","i":` + strconv.Itoa(i) + `}`)
 	return ev
 }
 

@@ -1,8 +1,8 @@
 package redisstream
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -17,12 +17,13 @@ import (
 
 // DecodeMessage rebuilds the event a stream entry carries. For entries this
 // package wrote, the result equals the event that was sent: Data byte for
-// byte, Meta, and Time to the nanosecond (from the "time" field).
+// byte, Meta byte for byte (an empty object is no Meta), and Time to the
+// nanosecond (from the "time" field).
 //
 // Entries written by the original Python transport (fields event_type,
 // session_id, event_data, metadata, timestamp only) decode too: ID is then the
-// stream entry id, Time comes from "timestamp", and metadata values that are
-// not strings are kept as their JSON text.
+// stream entry id, Time comes from "timestamp", and Meta is the metadata
+// object as written, its values keeping their JSON types.
 func DecodeMessage(msg redis.XMessage) (*eventgate.Event, error) {
 	get := func(k string) (string, bool) {
 		v, ok := msg.Values[k]
@@ -70,31 +71,17 @@ func DecodeMessage(msg redis.XMessage) (*eventgate.Event, error) {
 	return ev, nil
 }
 
-func decodeMeta(s string) (map[string]string, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return nil, err
+// decodeMeta returns the metadata field's object as it is, or nil when the
+// object has no members.
+func decodeMeta(s string) (json.RawMessage, error) {
+	members := 0
+	if !jsonx.Members([]byte(s), func(_, _ []byte) bool { members++; return true }) {
+		return nil, errors.New("not a JSON object")
 	}
-	if len(raw) == 0 {
+	if members == 0 {
 		return nil, nil
 	}
-	meta := make(map[string]string, len(raw))
-	for k, v := range raw {
-		if len(v) > 0 && v[0] == '"' {
-			var str string
-			if err := json.Unmarshal(v, &str); err != nil {
-				return nil, err
-			}
-			meta[k] = str
-			continue
-		}
-		var c bytes.Buffer
-		if err := json.Compact(&c, v); err != nil {
-			return nil, err
-		}
-		meta[k] = c.String()
-	}
-	return meta, nil
+	return json.RawMessage(s), nil
 }
 
 // ParseTimestamp reads Unix seconds with an optional fraction ("1718040000",

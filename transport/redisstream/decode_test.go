@@ -83,7 +83,7 @@ func TestDecodeSeedEntry(t *testing.T) {
 	if string(ev.Data) != `{"text": "hi", "n": 1}` {
 		t.Errorf("Data = %s, want the field byte for byte", ev.Data)
 	}
-	if ev.Meta["source"] != "api" || ev.Meta["retries"] != "2" || ev.Meta["tags"] != `["a","b"]` {
+	if string(ev.Meta) != `{"source": "api", "retries": 2, "tags": ["a", "b"]}` {
 		t.Errorf("Meta = %v", ev.Meta)
 	}
 	if !ev.Time.Equal(time.Unix(1718040000, 123456700)) {
@@ -114,7 +114,7 @@ func TestEntryFields(t *testing.T) {
 		ID: eventgate.NewID(), SessionID: "sess-ü", Type: "message",
 		Time: time.Date(2025, 6, 10, 12, 0, 0, 123456789, time.FixedZone("X", 3600)),
 		Data: []byte(" {\"text\" : \"hi\"}\n"),
-		Meta: map[string]string{"b": "2", "a": "1"},
+		Meta: eventgate.StringMeta(map[string]string{"b": "2", "a": "1"}),
 	}
 	if err := tr.Send(ctx, ev); err != nil {
 		t.Fatal(err)

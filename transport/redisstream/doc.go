@@ -7,10 +7,34 @@
 //	event_type  Event.Type
 //	session_id  Event.SessionID
 //	event_data  Event.Data, byte for byte (JSON)
-//	metadata    Event.Meta as a JSON object ({} when empty)
+//	metadata    Event.Meta, its JSON object byte for byte, values typed ({} when empty)
 //	timestamp   Event.Time as Unix seconds with six decimals, e.g. 1718040000.123456
 //	id          Event.ID, the stable id consumers de-duplicate on
 //	time        Event.Time, RFC 3339 with nanoseconds, UTC
+//
+// # The original layout
+//
+// A consumer written for the original transport's entries (it reads
+// event_type, session_id, event_data, metadata and timestamp, and json.loads
+// the two JSON fields) works unchanged on these entries: the five fields are
+// there with the same names and encodings, metadata is a JSON object whose
+// values keep their types (a number stays a number, a list a list), and the
+// two extra fields are ignored by such a consumer. What differs, and why:
+//
+//   - event_type is Event.Type (the producer's own type, e.g. "message",
+//     derived from data's "type" when not given), where the original wrote
+//     the Python class name of the event object (type(event).__name__): a
+//     gateway receives JSON, not Python objects, so there is no class name.
+//   - timestamp is the event's time (six decimals, truncated to the
+//     microsecond), where the original wrote the time of the send
+//     (str(time.time()), up to seven decimals): events replayed from the
+//     journal keep the time they happened. Both parse as a float.
+//   - event_data and metadata hold the producer's JSON bytes as given;
+//     the original re-serialized them with json.dumps (", " and ": "
+//     separators). A consumer that parses them, as the original's did, sees
+//     equal values; one that compares raw text may not.
+//   - session_id is the event's session, never empty (the gateway falls back
+//     to its fallback session, "unknown" by default, as the original did).
 //
 // DecodeMessage turns an entry back into the event. Entries go to one stream
 // (default "agent_events") or, when Config.Stream contains "{session}", to one
@@ -75,7 +99,7 @@
 //			Type:      "message",
 //			Time:      time.Now(),
 //			Data:      json.RawMessage(`{"type":"message","text":"hello"}`),
-//			Meta:      map[string]string{"agent": "support"},
+//			Meta:      json.RawMessage(`{"agent":"support","temperature":0.2}`),
 //		}
 //		if err := t.Send(ctx, ev); err != nil {
 //			if eventgate.Retryable(err) {

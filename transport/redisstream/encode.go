@@ -18,7 +18,7 @@ const (
 	FieldEventType = "event_type" // Event.Type
 	FieldSessionID = "session_id" // Event.SessionID
 	FieldEventData = "event_data" // Event.Data, byte for byte ("null" when empty)
-	FieldMetadata  = "metadata"   // Event.Meta as a JSON object of strings ("{}" when empty)
+	FieldMetadata  = "metadata"   // Event.Meta, its JSON object byte for byte ("{}" when empty)
 	FieldTimestamp = "timestamp"  // Event.Time as Unix seconds with microseconds, e.g. "1718040000.123456"
 	FieldID        = "id"         // Event.ID
 	FieldTime      = "time"       // Event.Time, RFC 3339 with nanoseconds, UTC
@@ -54,10 +54,10 @@ func (t *Transport) encode(evs []*eventgate.Event) (cmds [][]any, streams []stri
 		if err := ev.CheckData(); err != nil {
 			return nil, nil, fmt.Errorf("event %d (%s): %w", i, ev.ID, err)
 		}
-		size += len(ev.Data) + 96 + 16*len(ev.Meta)
-		for k, v := range ev.Meta {
-			size += len(k) + len(v)
+		if err := ev.CheckMeta(); err != nil {
+			return nil, nil, fmt.Errorf("event %d (%s): %w", i, ev.ID, err)
 		}
+		size += len(ev.Data) + 96 + len(ev.Meta)
 	}
 	// One buffer holds every entry's encoded fields, back to back.
 	buf := make([]byte, 0, size)
@@ -70,7 +70,7 @@ func (t *Transport) encode(evs []*eventgate.Event) (cmds [][]any, streams []stri
 		}
 		ends = append(ends, len(buf))
 		if len(ev.Meta) > 0 {
-			buf = eventgate.AppendJSONMeta(buf, ev.Meta)
+			buf = append(buf, ev.Meta...)
 		} else {
 			buf = append(buf, "{}"...)
 		}

@@ -120,7 +120,7 @@ func testEvent(s string, i int) *eventgate.Event {
 		Type:      "test.step",
 		Time:      testTime.Add(timeStep * time.Duration(i)),
 		Data:      []byte(`{"i":` + strconv.Itoa(i) + `,"session":"` + s + `"}`),
-		Meta:      map[string]string{"i": strconv.Itoa(i)},
+		Meta:      eventgate.StringMeta(map[string]string{"i": strconv.Itoa(i)}),
 	}
 }
 

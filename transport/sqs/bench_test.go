@@ -20,7 +20,7 @@ func benchEvent(i int) *eventgate.Event {
 		Type:      "bench.step",
 		Time:      time.Now(),
 		Data:      []byte(`{"role":"assistant","text":"a typical event body of about two hundred bytes, with some words in it to look like a chat message or a tool call result","n":42}`),
-		Meta:      map[string]string{"source": "bench"},
+		Meta:      eventgate.StringMeta(map[string]string{"source": "bench"}),
 	}
 }
 

@@ -12,14 +12,18 @@
 //	session_id   the event's SessionID
 //	event_id     the event's ID (for de-duplicating at-least-once deliveries)
 //	type         the event's Type
-//	meta.<key>   one per Meta entry, when every entry fits, else
-//	meta         the whole Meta map as one JSON object
+//	meta.<key>   one per top-level Meta member, flattened by
+//	             eventgate.FlattenMeta, when every member fits, else
+//	meta         the whole Meta object, its JSON text as given
 //
 // SQS refuses empty attribute values and characters outside its allowed set
 // (#x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF), so a value that
 // is empty or has such characters is left out; the body always has it.
 //
-// SQS allows 10 attributes per message. Meta is carried as "meta.<key>"
+// Flattening (eventgate.FlattenMeta) keeps string values as they are and
+// gives every other value as its compact JSON text (0.2, true, ["a","b"]);
+// nested objects are not flattened further. SQS allows 10 attributes per
+// message. Meta is carried as "meta.<key>"
 // attributes only when all of its entries fit in the slots left (7, or 8
 // without a type) and each key makes a valid attribute name (A-Z a-z 0-9 _ -
 // ., no leading, trailing or doubled period) and each value is non-empty;

@@ -23,7 +23,7 @@ const (
 	AttrSessionID = "session_id" // the event's SessionID
 	AttrEventID   = "event_id"   // the event's ID
 	AttrType      = "type"       // the event's Type
-	// AttrMeta holds the whole Meta map as one JSON object when it cannot be
+	// AttrMeta holds the whole Meta object, as given, when it cannot be
 	// carried as individual "meta.<key>" attributes.
 	AttrMeta = "meta"
 	// MetaAttrPrefix prefixes the attribute of each Meta entry when every
@@ -69,12 +69,12 @@ func (t *Transport) buildMessage(ev *eventgate.Event, buf *[]byte) (message, err
 	add(AttrEventID, ev.ID)
 	add(AttrType, ev.Type)
 	if len(ev.Meta) > 0 {
-		if metaFitsAttributes(ev.Meta, maxAttributes-len(m.attrs)) {
-			for k, v := range ev.Meta {
+		if flat := ev.FlatMeta(); flat != nil && metaFitsAttributes(flat, maxAttributes-len(m.attrs)) {
+			for k, v := range flat {
 				add(MetaAttrPrefix+k, v)
 			}
 		} else {
-			add(AttrMeta, string(eventgate.AppendJSONMeta(nil, ev.Meta)))
+			add(AttrMeta, string(ev.Meta))
 		}
 	}
 	if m.size > t.cfg.MaxMessageBytes {
@@ -97,7 +97,8 @@ func (t *Transport) buildMessage(ev *eventgate.Event, buf *[]byte) (message, err
 	return m, nil
 }
 
-// metaFitsAttributes reports whether every Meta entry can be its own
+// metaFitsAttributes reports whether every flattened Meta member (see
+// eventgate.FlattenMeta) can be its own
 // "meta.<key>" attribute within the free attribute slots: a valid attribute
 // name and a non-empty value of allowed characters.
 func metaFitsAttributes(meta map[string]string, free int) bool {

@@ -49,7 +49,7 @@ func TestMessageAttributes(t *testing.T) {
 			wantAttrs: []string{"event_id", "session_id", "type", "meta.k0", "meta.k1", "meta.k2", "meta.k3", "meta.k4", "meta.k5", "meta.k6"}},
 		{name: "eight meta entries go into one JSON attribute", typ: "t", meta: eight,
 			wantAttrs: []string{"event_id", "session_id", "type", "meta"},
-			wantMeta:  string(eventgate.AppendJSONMeta(nil, eight))},
+			wantMeta:  string(eventgate.StringMeta(eight))},
 		{name: "empty type leaves room for eight", meta: eight,
 			wantAttrs: []string{"event_id", "session_id", "meta.k0", "meta.k1", "meta.k2", "meta.k3", "meta.k4", "meta.k5", "meta.k6", "meta.k7"}},
 		{name: "empty meta value forces the JSON attribute", typ: "t", meta: map[string]string{"a": "1", "b": ""},
@@ -68,7 +68,7 @@ func TestMessageAttributes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := testEvent("sess-"+tt.name[:4], 1)
-			ev.Type, ev.Meta = tt.typ, tt.meta
+			ev.Type, ev.Meta = tt.typ, eventgate.StringMeta(tt.meta)
 			before := len(srv.Messages(q))
 			if err := tr.Send(t.Context(), ev); err != nil {
 				t.Fatalf("Send: %v", err)
@@ -96,7 +96,7 @@ func TestMessageAttributes(t *testing.T) {
 			if v, _ := attrString(m, "event_id"); v != ev.ID {
 				t.Errorf("event_id = %q; want %q", v, ev.ID)
 			}
-			for k, v := range ev.Meta {
+			for k, v := range ev.FlatMeta() {
 				if got, ok := attrString(m, "meta."+k); ok && got != v {
 					t.Errorf("meta.%s = %q; want %q", k, got, v)
 				}
