@@ -155,7 +155,10 @@ class Connection:
         if body is not None:
             h.setdefault("Content-Type", "application/json")
         with self._lock:
-            reused = self._conn is not None
+            # Only a GET is repeated here on a kept-alive connection the
+            # server had closed; a POST's failure goes to the caller, whose
+            # retry resends the same event ids (and is counted).
+            reused = self._conn is not None and method in ("GET", "HEAD")
             for attempt in range(2):
                 if self._conn is None:
                     self._conn = self.new_connection(timeout or self.timeout)
@@ -176,8 +179,7 @@ class Connection:
                 except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
                     self._drop()
                     # A kept-alive connection the server had already closed:
-                    # reconnect once. (The events carry ids, so even a request
-                    # the server did read is recorded once.)
+                    # reconnect once.
                     if reused and attempt == 0:
                         reused = False
                         continue

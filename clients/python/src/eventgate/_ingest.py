@@ -53,6 +53,10 @@ def classify(resp: Response, ids: Sequence[str]) -> Attempt:
     body = resp.json()
     if resp.status in (200, 201, 202, 207) and isinstance(body, dict):
         return Attempt(items=_items(resp.status, body, ids))
+    if (resp.status in (400, 413) and isinstance(body, dict) and body.get("errors")
+            and not body.get("error")):
+        # Every item was refused, each for its own reason.
+        return Attempt(items=_items(resp.status, body, ids))
     if resp.status == 413 and len(ids) > 1:
         return Attempt(split=True)
     err = error_for(resp, "POST /v1/events")

@@ -142,7 +142,8 @@ class EventGateTransport(TransportInterface):
         if self._closed:
             raise ClosedError("the transport is closed")
         eid, wire = encode_event(event, metadata, default_session_id=self.session_id)
-        return await self._enqueue(eid, dumps(wire)) is not None
+        await self._enqueue(eid, dumps(wire))  # raises when it was not recorded
+        return True
 
     async def disconnect(self) -> None:
         """Send everything queued (retrying as configured), stop the sender
