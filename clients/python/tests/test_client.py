@@ -122,3 +122,23 @@ def test_follow_stops_when_asked(daemon, client):
         got.append(ev)
         stop.set()
     assert len(got) == 1
+
+
+def test_agent_loop_example_records_its_turn(daemon, client):
+    import asyncio
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "agent_loop.py"
+    spec = importlib.util.spec_from_file_location("agent_loop", path)
+    mod = importlib.util.module_from_spec(spec)
+    import sys
+    sys.modules["agent_loop"] = mod
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    sid = new_session("agent")
+    asyncio.run(mod.main(["what is the weather in Paris?", "--url", daemon.url,
+                          "--token", daemon.token, "--session", sid]))
+    stored = settled_events(client, sid)
+    assert [e.type for e in stored] == ["user_message", "tool_call", "tool_result", "agent_reply"]
+    assert stored[-1].data["text"].startswith("It is sunny in Paris")
+    assert [e.meta["step"] for e in stored] in ([1, 2, 3, 4], ["1", "2", "3", "4"])
