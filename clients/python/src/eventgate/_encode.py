@@ -143,7 +143,10 @@ def encode_event(event: Any, metadata: Optional[Mapping[str, Any]] = None, *,
     """
     data = to_jsonable(event)
     meta = to_jsonable(dict(metadata)) if metadata else {}
-    eid = event_id or (meta.get("event_id") if isinstance(meta.get("event_id"), str) else None) or new_event_id()
+    given = meta.get("event_id")
+    if isinstance(given, int) and not isinstance(given, bool):
+        given = str(given)
+    eid = event_id or (given if isinstance(given, str) and given else None) or new_event_id()
     wire: Dict[str, Any] = {"id": eid}
     own_session = isinstance(data, dict) and any(
         isinstance(data.get(k), (str, int)) and not isinstance(data.get(k), bool) and data.get(k) != ""
