@@ -280,12 +280,16 @@ class EventGateTransport(TransportInterface):
             self._room.set()
             try:
                 outcomes = await self._deliver([it.id for it in batch], [it.body for it in batch])
-            except Exception as e:  # a bug, or a cancellation: fail the batch, not the loop
+            except asyncio.CancelledError:
+                # The loop is going away: whoever waits on these events is told.
+                self._finish(batch, [TransportError("the sender was cancelled")] * len(batch))
+                while self._buf:
+                    it = self._buf.popleft()
+                    self._finish([it], [TransportError("the sender was cancelled")])
+                raise
+            except Exception as e:  # a bug: fail the batch, not the loop
                 err = e if isinstance(e, TransportError) else TransportError(f"sending failed: {e!r}")
                 outcomes = [err] * len(batch)
-                if isinstance(e, asyncio.CancelledError):
-                    self._finish(batch, outcomes)
-                    raise
             self._finish(batch, outcomes)
 
     def _finish(self, batch: Sequence[_Item], outcomes: Sequence[ItemOutcome]) -> None:
