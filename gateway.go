@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eventgate/eventgate/internal/catalog"
+	"github.com/eventgate/eventgate/internal/dedup"
 	"github.com/eventgate/eventgate/internal/journal"
 	"github.com/eventgate/eventgate/internal/route"
 	"github.com/eventgate/eventgate/internal/sessions"
@@ -35,6 +36,8 @@ type Gateway struct {
 
 	routes []*gwRoute
 	ids    idSource
+	dd     *dedup.Index // nil when de-duplication is off
+	dds    *dedup.Store
 
 	closeMu   sync.RWMutex // Log holds it shared; Close exclusively
 	closed    atomic.Bool
@@ -97,6 +100,9 @@ func Open(dir string, opts ...Option) (*Gateway, error) {
 		}
 		seen[rs.name] = true
 	}
+	if cfg.dedupWindow < 0 || cfg.dedupMaxKeys < 0 {
+		return nil, fmt.Errorf("eventgate: dedup: window %v and max keys %d must not be negative", cfg.dedupWindow, cfg.dedupMaxKeys)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("eventgate: create %s: %w", dir, err)
 	}
@@ -123,6 +129,10 @@ func Open(dir string, opts ...Option) (*Gateway, error) {
 
 	// Open every reader before anything commits, so no segment a reader
 	// needs is deleted.
+	if err := g.openDedup(); err != nil {
+		g.closeStores()
+		return nil, err
+	}
 	pr, err := j.OpenReader("sessions")
 	if err != nil {
 		g.closeStores()
@@ -251,6 +261,11 @@ func (g *Gateway) Close(ctx context.Context) error {
 // next Open rebuilds it.
 func (g *Gateway) closeStores() error {
 	var errs []error
+	if g.dds != nil {
+		if err := g.dds.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("eventgate: close dedup index: %w", err))
+		}
+	}
 	if g.cat != nil {
 		if err := g.cat.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("eventgate: close session catalog: %w", err))
@@ -265,6 +280,30 @@ func (g *Gateway) closeStores() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// dedupDir holds the dedup index's file.
+func (g *Gateway) dedupDir() string { return filepath.Join(g.dir, ".eventgate", "dedup") }
+
+// openDedup loads the dedup index, or, when de-duplication is off, removes
+// what an earlier Open with it on left, so that its journal cursor does not
+// hold back trimming.
+func (g *Gateway) openDedup() error {
+	if g.cfg.dedupWindow == 0 {
+		if _, ok := g.j.ReaderSeq(dedup.ReaderName); ok {
+			if err := dedup.Remove(g.dedupDir(), g.j); err != nil {
+				return fmt.Errorf("eventgate: %w", err)
+			}
+		}
+		return nil
+	}
+	idx := dedup.NewIndex(dedup.Config{Window: g.cfg.dedupWindow, MaxKeys: g.cfg.dedupMaxKeys, Now: g.cfg.dedupNow})
+	st, err := dedup.Open(g.dedupDir(), g.j, idx, g.cfg.logger)
+	if err != nil {
+		return fmt.Errorf("eventgate: %w", err)
+	}
+	g.dd, g.dds = idx, st
+	return nil
 }
 
 func (g *Gateway) stopAll() []error {

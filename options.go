@@ -56,6 +56,9 @@ type config struct {
 	maxOpenFiles    int
 	rebuildProgress func(done, total int)
 	writeFault      func(n int) error
+	dedupWindow     time.Duration
+	dedupMaxKeys    int
+	dedupNow        func() time.Time // tests set it; nil means time.Now
 }
 
 func defaultConfig() config {
@@ -66,6 +69,8 @@ func defaultConfig() config {
 		segmentSize:     64 << 20,
 		sessionFileSize: 64 << 20,
 		validateData:    true,
+		dedupWindow:     DefaultDedupWindow,
+		dedupMaxKeys:    DefaultDedupMaxKeys,
 	}
 }
 
@@ -134,4 +139,30 @@ func WithMaxOpenSessionFiles(n int) Option { return func(c *config) { c.maxOpenF
 // sessions read so far and their total.
 func WithCatalogRebuildProgress(fn func(done, total int)) Option {
 	return func(c *config) { c.rebuildProgress = fn }
+}
+
+// The dedup defaults; see WithDedup.
+const (
+	DefaultDedupWindow  = 24 * time.Hour
+	DefaultDedupMaxKeys = 1_000_000
+)
+
+// WithDedup sets how events given with an ID are de-duplicated: an ID
+// recorded within the last window is not recorded again (Log answers nil,
+// LogBatchResults reports Duplicate). At most maxKeys IDs are remembered
+// (about 130 bytes each plus the ID); at the cap the oldest is forgotten
+// first, and counted in Stats.Dedup.Evicted. The IDs the Gateway assigns are
+// not remembered: they are new by construction. The index survives Close and
+// Open (and crashes: it is rebuilt from the journal).
+//
+// Defaults: DefaultDedupWindow (24 hours), DefaultDedupMaxKeys (1,000,000).
+// A window of 0 turns de-duplication off (every event is recorded, as
+// given); maxKeys 0 keeps the default. Open refuses negative values.
+func WithDedup(window time.Duration, maxKeys int) Option {
+	return func(c *config) {
+		c.dedupWindow = window
+		if maxKeys != 0 {
+			c.dedupMaxKeys = maxKeys
+		}
+	}
 }

@@ -25,6 +25,20 @@ type Stats struct {
 	// DetachedRoutes are routes no longer configured whose saved position
 	// still holds back the journal; see Gateway.DetachedRoutes.
 	DetachedRoutes []string
+	// Dedup describes the dedup index (see WithDedup); zero when it is off.
+	Dedup DedupStats
+}
+
+// DedupStats are the dedup index's figures since Open.
+type DedupStats struct {
+	Enabled    bool
+	Keys       int    // ids remembered now
+	Duplicates uint64 // events not recorded because their id was
+	Evicted    uint64 // ids forgotten within their window, because of the key cap
+	Expired    uint64 // ids forgotten because their window ended
+	// Error says why the index stopped being saved, if it did: it keeps
+	// working, and the next Open rebuilds it from the journal.
+	Error string
 }
 
 // RouteStats is a snapshot of one route.
@@ -94,6 +108,13 @@ func (g *Gateway) Stats() Stats {
 	ds := g.j.DamageStats()
 	s.DamageUnacked, s.DamagedRanges, s.DamagedRecords = ds.Unacknowledged, ds.Ranges, ds.LostRecords
 	s.DetachedRoutes = g.DetachedRoutes()
+	if g.dd != nil {
+		ix := g.dd.Stats()
+		s.Dedup = DedupStats{Enabled: true, Keys: ix.Keys, Duplicates: ix.Duplicates, Evicted: ix.Evicted, Expired: ix.Expired}
+		if err := g.dds.Err(); err != nil {
+			s.Dedup.Error = err.Error()
+		}
+	}
 	for _, r := range g.routes {
 		s.Routes[r.name] = routeStats(r)
 	}

@@ -29,8 +29,8 @@ func TestAuth(t *testing.T) {
 		{"no token", "POST", "/v1/events", "", 401},
 		{"unknown token", "POST", "/v1/events", "not-a-known-token-at-all", 401},
 		{"read token cannot ingest", "POST", "/v1/events", readToken, 403},
-		{"ingest token ingests", "POST", "/v1/events", ingestToken, 202},
-		{"admin token ingests", "POST", "/v1/events", adminToken, 202},
+		{"ingest token ingests", "POST", "/v1/events", ingestToken, 200},
+		{"admin token ingests", "POST", "/v1/events", adminToken, 200},
 		{"no token cannot read", "GET", "/v1/sessions", "", 401},
 		{"ingest token cannot read", "GET", "/v1/sessions", ingestToken, 403},
 		{"read token reads", "GET", "/v1/sessions", readToken, 200},
@@ -102,7 +102,7 @@ func TestQueryAPI(t *testing.T) {
 		}
 		fmt.Fprintf(&nd, `{"session_id":"q%d","type":%q,"time":%q,"data":{"i":%d}}`+"\n", i%5, typ, base.Add(time.Duration(i)*time.Minute).Format(time.RFC3339), i)
 	}
-	if code, res := e.post("application/x-ndjson", nd.String()); code != 202 || res.Accepted != 30 {
+	if code, res := e.post("application/x-ndjson", nd.String()); code != 200 || res.Accepted != 30 {
 		t.Fatalf("%d %+v", code, res)
 	}
 	e.flush()
@@ -359,7 +359,7 @@ func TestStream(t *testing.T) {
 	e := newEnv(t, Options{StreamPing: 50 * time.Millisecond})
 	body := "[{\"session_id\":\"live\",\"type\":\"t1\",\"data\":{  \"spaced\" :\ttrue }},\n" +
 		`{"session_id":"live","type":"t2","data":2}]`
-	if code, res := e.post("application/json", body); code != 202 {
+	if code, res := e.post("application/json", body); code != 200 {
 		t.Fatalf("%d %+v", code, res)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -382,7 +382,7 @@ func TestStream(t *testing.T) {
 		t.Fatalf("second %+v", second)
 	}
 	// live
-	if code, _ := e.post("application/json", `{"session_id":"live","type":"t3","data":3}`); code != 202 {
+	if code, _ := e.post("application/json", `{"session_id":"live","type":"t3","data":3}`); code != 200 {
 		t.Fatal(code)
 	}
 	if third := next(t, ch); third.event != "t3" {
@@ -417,7 +417,7 @@ func TestStreamPacedReplay(t *testing.T) {
 	for i := range 3 {
 		fmt.Fprintf(&nd, `{"session_id":"paced","time":%q,"data":%d}`+"\n", base.Add(time.Duration(i)*400*time.Millisecond).Format(time.RFC3339Nano), i)
 	}
-	if code, _ := e.post("application/x-ndjson", nd.String()); code != 202 {
+	if code, _ := e.post("application/x-ndjson", nd.String()); code != 200 {
 		t.Fatal(code)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -469,7 +469,7 @@ func TestMetrics(t *testing.T) {
 	for _, want := range []string{
 		`eventgate_ingest_events_total{shape="event"} 1`,
 		`eventgate_ingest_events_total{shape="ndjson"} 2`,
-		`eventgate_ingest_requests_total{code="202",shape="ndjson"} 1`,
+		`eventgate_ingest_requests_total{code="200",shape="ndjson"} 1`,
 		`eventgate_ingest_duration_seconds_count{shape="ndjson"} 1`,
 		`eventgate_logged_events_total 3`,
 		`eventgate_journal_next_seq 4`,

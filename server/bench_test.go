@@ -37,7 +37,7 @@ func BenchmarkIngestSingle(b *testing.B) {
 		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, req)
-		if w.Code != http.StatusAccepted {
+		if w.Code != http.StatusOK {
 			b.Fatal(w.Code, w.Body.String())
 		}
 	}
@@ -59,7 +59,7 @@ func BenchmarkIngestNDJSON(b *testing.B) {
 		req.Header.Set("Content-Type", "application/x-ndjson")
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, req)
-		if w.Code != http.StatusAccepted {
+		if w.Code != http.StatusOK {
 			b.Fatal(w.Code, w.Body.String())
 		}
 	}

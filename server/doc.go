@@ -21,11 +21,20 @@
 //	                                                 while journal damage is not acknowledged, with the reason)
 //	GET    /metrics                         [read]   Prometheus, from the server's own registry
 //
-// An ingest answer is 202 {"accepted":n,"ids":[…]} once every event is
+// An ingest answer is 200 {"accepted":n,"ids":[…]} once every event is
 // durable under the Gateway's sync policy; 207 when some items were refused
 // (each named in "errors" by index, and line for NDJSON); 400 for invalid
 // JSON (with the byte offset, or the line); 413 past the body or event size
 // limits; 503 with Retry-After when a route's backlog is full.
+//
+// Ingest is idempotent: an item whose id (its "id", the seed payload's
+// metadata.event_id, or else the request's Idempotency-Key header: the key
+// for a one-object body, key + "/" + the item's 0-based index for an array or
+// NDJSON body) is already recorded within the Gateway's dedup window is
+// answered as a success without being recorded again, and listed in "items"
+// as {"index":i,"id":…,"duplicate":true} ("duplicates" counts them; a
+// one-object body also gets "duplicate":true). The full contract is in
+// docs/API.md.
 //
 // Example:
 //

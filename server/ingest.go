@@ -33,17 +33,26 @@ type ItemError struct {
 	Error  string `json:"error"`
 }
 
-// IngestResult is the body of every answer to POST /v1/events.
+// IngestResult is the body of every answer to POST /v1/events (see
+// docs/API.md for the contract).
 //
-// Accepted items are durable under the Gateway's sync policy; IDs lists
-// their ids in the order of the body (all of them unless IDsTruncated).
-// Errors names the refused items by index; every item not named there and
-// before a request-level Error was accepted.
+// Accepted items are durable under the Gateway's sync policy, or were
+// already recorded (duplicates: their id was recorded within the Gateway's
+// dedup window); IDs lists their ids in the order of the body (all of them
+// unless IDsTruncated), a duplicate's being the original event's. Items
+// names the duplicates. Errors names the refused items by index; every item
+// not named there and before a request-level Error was accepted.
 type IngestResult struct {
-	Accepted        int         `json:"accepted"`
-	Rejected        int         `json:"rejected,omitempty"`
-	IDs             []string    `json:"ids"`
-	IDsTruncated    bool        `json:"ids_truncated,omitempty"`
+	Accepted     int      `json:"accepted"`
+	Duplicates   int      `json:"duplicates,omitempty"` // accepted items that were duplicates
+	Rejected     int      `json:"rejected,omitempty"`
+	IDs          []string `json:"ids"`
+	IDsTruncated bool     `json:"ids_truncated,omitempty"`
+	// Items has one entry per duplicate item, in body order.
+	Items          []IngestItem `json:"items,omitempty"`
+	ItemsTruncated bool         `json:"items_truncated,omitempty"`
+	// Duplicate is set for a body of one object that was a duplicate.
+	Duplicate       bool        `json:"duplicate,omitempty"`
 	Errors          []ItemError `json:"errors,omitempty"`
 	ErrorsTruncated bool        `json:"errors_truncated,omitempty"`
 	// Error is set when the request as a whole failed (bad JSON framing,
@@ -53,10 +62,24 @@ type IngestResult struct {
 	Line   int    `json:"line,omitempty"`   // line at which an NDJSON body failed
 }
 
+// IngestItem reports one accepted item that was a duplicate: an event with
+// its id was already recorded within the dedup window, and was not recorded
+// again.
+type IngestItem struct {
+	Index     int    `json:"index"` // 0-based position among the body's items
+	ID        string `json:"id"`    // the original event's id
+	Duplicate bool   `json:"duplicate"`
+}
+
 // batcher collects decoded events and records them in chunks.
 type batcher struct {
 	s   *Server
 	ctx context.Context
+
+	// idemKey is the request's Idempotency-Key: the id of an item that has
+	// none (the key itself for a one-object body, key/index otherwise).
+	idemKey string
+	single  bool
 
 	evs   []*eventgate.Event
 	items []ItemError // index/line of each pending event (Code/Error unused)
@@ -87,6 +110,13 @@ func (b *batcher) add(ev *eventgate.Event, i, l int, off *int64) bool {
 		b.reject(ItemError{Index: i, Line: l, Offset: off, Code: codeTooLarge, Error: msg})
 		return true
 	}
+	if ev.ID == "" && b.idemKey != "" {
+		if b.single {
+			ev.ID = b.idemKey
+		} else {
+			ev.ID = b.idemKey + "/" + strconv.Itoa(i)
+		}
+	}
 	b.evs = append(b.evs, ev)
 	b.items = append(b.items, ItemError{Index: i, Line: l, Offset: off})
 	b.bytes += len(ev.Data)
@@ -108,7 +138,7 @@ func (b *batcher) flush() bool {
 		ctx, cancel = context.WithTimeout(b.ctx, b.s.opts.BacklogWait)
 		defer cancel()
 	}
-	err := b.s.gw.LogBatch(ctx, b.evs)
+	results, err := b.s.gw.LogBatchResults(ctx, b.evs)
 	var be *eventgate.BatchError
 	switch {
 	case err == nil:
@@ -130,6 +160,15 @@ func (b *batcher) flush() bool {
 			}
 		}
 		b.res.Accepted++
+		if results[k].Duplicate {
+			b.res.Duplicates++
+			if len(b.res.Items) < b.s.opts.MaxResponseIDs {
+				b.res.Items = append(b.res.Items, IngestItem{Index: b.items[k].Index, ID: ev.ID, Duplicate: true})
+			} else {
+				b.res.ItemsTruncated = true
+			}
+			b.res.Duplicate = b.single
+		}
 		if len(b.res.IDs) < b.s.opts.MaxResponseIDs {
 			b.res.IDs = append(b.res.IDs, ev.ID)
 		} else {
@@ -189,7 +228,7 @@ func (b *batcher) status() int {
 		b.res.Error = "the body holds no events"
 		return http.StatusBadRequest
 	case b.res.Rejected == 0:
-		return http.StatusAccepted
+		return http.StatusOK
 	case b.res.Accepted > 0:
 		return http.StatusMultiStatus
 	case b.tooLarge == b.res.Rejected:
@@ -227,7 +266,7 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	b := &batcher{s: s, ctx: r.Context(), res: IngestResult{IDs: []string{}}}
+	b := &batcher{s: s, ctx: r.Context(), res: IngestResult{IDs: []string{}}, idemKey: r.Header.Get("Idempotency-Key")}
 	cr := &countingReader{r: s.guardUpload(w, r.Body, isNDJSON(mt))}
 	var shape string
 	switch {
@@ -254,7 +293,7 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		// The rest of the body was not read; do not reuse the connection.
 		w.Header().Set("Connection", "close")
 	}
-	s.metrics.observeIngest(shape, code, b.res.Accepted, b.res.Rejected, cr.n, time.Since(start))
+	s.metrics.observeIngest(shape, code, b.res.Accepted, b.res.Duplicates, b.res.Rejected, cr.n, time.Since(start))
 	if code == 499 {
 		return
 	}
@@ -263,7 +302,7 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 
 // write sends the answer. The common one (no errors) is written by hand.
 func (b *batcher) write(w http.ResponseWriter, code int) {
-	if len(b.res.Errors) > 0 || b.res.Error != "" || b.res.IDsTruncated {
+	if len(b.res.Errors) > 0 || b.res.Error != "" || b.res.IDsTruncated || b.res.Duplicates > 0 {
 		writeJSON(w, code, &b.res)
 		return
 	}
@@ -356,6 +395,7 @@ func (s *Server) readJSON(b *batcher, body io.Reader) string {
 			b.rejectDecode(err, 0, 0, lead, true)
 			return "invalid"
 		}
+		b.single = true
 		b.add(ev, 0, 0, nil)
 		b.flush()
 		return string(shape)

@@ -24,27 +24,27 @@ func TestIngestEveryShape(t *testing.T) {
 	// (a) one event in eventgate's form
 	code, res := e.post("application/json",
 		`{"session_id":"s1","type":"msg","time":"2026-01-02T03:04:05.123456789Z","data":{"n": 1},"meta":{"k":"v"}}`)
-	if code != 202 || res.Accepted != 1 || len(res.IDs) != 1 {
+	if code != 200 || res.Accepted != 1 || len(res.IDs) != 1 {
 		t.Fatalf("single: %d %+v", code, res)
 	}
 	// (b) the seed payload, unchanged
 	seedEvent := `{"type": "tool_call", "user_session_id": "s1", "args": {"a": [1, 2.50, "x"]}}`
 	code, res = e.post("application/json",
 		`{"event": `+seedEvent+`, "metadata": {"source": "agent", "attempt": 2, "tags": ["a"]}, "timestamp": 1767323045.5}`)
-	if code != 202 || res.Accepted != 1 {
+	if code != 200 || res.Accepted != 1 {
 		t.Fatalf("seed: %d %+v", code, res)
 	}
 	seedID := res.IDs[0]
 	// (c) an array of both
 	code, res = e.post("application/json",
 		`[{"session_id":"s2","data":1},{"event":{"session_id":"s2","type":"t"},"metadata":{},"timestamp":1767323046}]`)
-	if code != 202 || res.Accepted != 2 || len(res.IDs) != 2 {
+	if code != 200 || res.Accepted != 2 || len(res.IDs) != 2 {
 		t.Fatalf("array: %d %+v", code, res)
 	}
 	// (d) NDJSON with a blank line and no final newline
 	code, res = e.post("application/x-ndjson",
 		"{\"session_id\":\"s3\",\"data\":\"a\"}\n\n{\"event\":{\"user_session_id\":\"s3\"}}\r\n{\"session_id\":\"s3\",\"data\":null}")
-	if code != 202 || res.Accepted != 3 {
+	if code != 200 || res.Accepted != 3 {
 		t.Fatalf("ndjson: %d %+v", code, res)
 	}
 	e.flush()
@@ -264,7 +264,7 @@ func TestHundredMegabyteBodies(t *testing.T) {
 		})
 	}
 	// Other events are not lost.
-	if code, res := e.post("application/json", `{"session_id":"after","data":1}`); code != 202 {
+	if code, res := e.post("application/json", `{"session_id":"after","data":1}`); code != 200 {
 		t.Fatalf("%d %+v", code, res)
 	}
 }
@@ -336,7 +336,7 @@ func TestBacklogFullIs503(t *testing.T) {
 	t.Cleanup(func() { close(release) })
 	// The first event fills the one-byte backlog; the next must wait, and
 	// is answered 503 when the wait ends.
-	if code, res := e.post("application/json", `{"session_id":"b","data":1}`); code != 202 {
+	if code, res := e.post("application/json", `{"session_id":"b","data":1}`); code != 200 {
 		t.Fatalf("%d %+v", code, res)
 	}
 	deadline := time.Now().Add(10 * time.Second)

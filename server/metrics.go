@@ -18,6 +18,7 @@ type metrics struct {
 	requests     *prometheus.CounterVec
 	events       *prometheus.CounterVec
 	rejected     *prometheus.CounterVec
+	duplicates   *prometheus.CounterVec
 	bytes        *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
 	inFlight     prometheus.Gauge
@@ -36,6 +37,9 @@ func newMetrics(gw *eventgate.Gateway) *metrics {
 	}, []string{"shape"})
 	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "eventgate_ingest_rejected_events_total", Help: "Items refused by ingest, by body shape.",
+	}, []string{"shape"})
+	m.duplicates = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "eventgate_ingest_duplicate_events_total", Help: "Items accepted by ingest as duplicates (their id was already recorded; counted in eventgate_ingest_events_total too), by body shape.",
 	}, []string{"shape"})
 	m.bytes = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "eventgate_ingest_bytes_total", Help: "Request body bytes read by ingest, by body shape.",
@@ -57,7 +61,7 @@ func newMetrics(gw *eventgate.Gateway) *metrics {
 	m.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "eventgate_http_auth_failures_total", Help: "Requests refused by authentication (unauthenticated) or authorization (forbidden).",
 	}, []string{"reason"})
-	m.reg.MustRegister(m.requests, m.events, m.rejected, m.bytes, m.latency, m.inFlight, m.overload,
+	m.reg.MustRegister(m.requests, m.events, m.rejected, m.duplicates, m.bytes, m.latency, m.inFlight, m.overload,
 		m.streams, m.authFailures, newGatewayCollector(gw),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -67,10 +71,13 @@ func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-func (m *metrics) observeIngest(shape string, code, accepted, rejected int, n int64, d time.Duration) {
+func (m *metrics) observeIngest(shape string, code, accepted, duplicates, rejected int, n int64, d time.Duration) {
 	m.requests.WithLabelValues(shape, strconv.Itoa(code)).Inc()
 	if accepted > 0 {
 		m.events.WithLabelValues(shape).Add(float64(accepted))
+	}
+	if duplicates > 0 {
+		m.duplicates.WithLabelValues(shape).Add(float64(duplicates))
 	}
 	if rejected > 0 {
 		m.rejected.WithLabelValues(shape).Add(float64(rejected))
@@ -86,6 +93,8 @@ type gatewayCollector struct {
 	logged, nextSeq, journalBytes, sessionLines, sessionsFailing, detached *prometheus.Desc
 
 	damageUnacked, damagedRanges, damagedRecords, routeDamaged *prometheus.Desc
+
+	dedupKeys, dedupDuplicates, dedupEvicted, dedupExpired *prometheus.Desc
 
 	delivered, failed, retries, deadLettered, dropped, deadLetters,
 	backlogEvents, backlogBytes, inFlight, lag, backlogFull, breaker *prometheus.Desc
@@ -106,6 +115,10 @@ func newGatewayCollector(gw *eventgate.Gateway) *gatewayCollector {
 		damageUnacked:   d("eventgate_journal_damage_unacknowledged", "Journal damage reports no operator has acknowledged (GET /v1/damage, POST /v1/damage/ack); /readyz is 503 while above 0."),
 		damagedRanges:   d("eventgate_journal_damaged_ranges_total", "Damaged or missing journal ranges found since the process started."),
 		damagedRecords:  d("eventgate_journal_damaged_records_total", "Records those ranges lost."),
+		dedupKeys:       d("eventgate_dedup_keys", "Event ids the dedup index remembers now."),
+		dedupDuplicates: d("eventgate_dedup_duplicates_total", "Events not recorded because their id was already recorded within the dedup window (Log and ingest)."),
+		dedupEvicted:    d("eventgate_dedup_evicted_total", "Ids the dedup index forgot within their window because it reached its key cap (dedup.max_keys)."),
+		dedupExpired:    d("eventgate_dedup_expired_total", "Ids the dedup index forgot because their window ended."),
 		routeDamaged:    d("eventgate_route_damaged_total", "Events the route skipped because the journal lost them (dead letters of kind damaged).", "route"),
 		delivered:       d("eventgate_route_delivered_total", "Events the route's transport acknowledged.", "route"),
 		failed:          d("eventgate_route_failed_attempts_total", "Delivery attempts that failed.", "route"),
@@ -124,7 +137,8 @@ func newGatewayCollector(gw *eventgate.Gateway) *gatewayCollector {
 
 func (c *gatewayCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.logged, c.nextSeq, c.journalBytes, c.sessionLines, c.sessionsFailing, c.detached,
-		c.damageUnacked, c.damagedRanges, c.damagedRecords, c.routeDamaged, c.delivered, c.failed, c.retries, c.deadLettered, c.dropped, c.deadLetters, c.backlogEvents,
+		c.damageUnacked, c.damagedRanges, c.damagedRecords, c.routeDamaged,
+		c.dedupKeys, c.dedupDuplicates, c.dedupEvicted, c.dedupExpired, c.delivered, c.failed, c.retries, c.deadLettered, c.dropped, c.deadLetters, c.backlogEvents,
 		c.backlogBytes, c.inFlight, c.lag, c.backlogFull, c.breaker} {
 		ch <- d
 	}
@@ -143,6 +157,12 @@ func (c *gatewayCollector) Collect(ch chan<- prometheus.Metric) {
 	mc(c.damageUnacked, prometheus.GaugeValue, float64(st.DamageUnacked))
 	mc(c.damagedRanges, prometheus.CounterValue, float64(st.DamagedRanges))
 	mc(c.damagedRecords, prometheus.CounterValue, float64(st.DamagedRecords))
+	if st.Dedup.Enabled {
+		mc(c.dedupKeys, prometheus.GaugeValue, float64(st.Dedup.Keys))
+		mc(c.dedupDuplicates, prometheus.CounterValue, float64(st.Dedup.Duplicates))
+		mc(c.dedupEvicted, prometheus.CounterValue, float64(st.Dedup.Evicted))
+		mc(c.dedupExpired, prometheus.CounterValue, float64(st.Dedup.Expired))
+	}
 	for _, name := range st.DetachedRoutes {
 		mc(c.detached, prometheus.GaugeValue, 1, name)
 	}

@@ -79,7 +79,7 @@ func TestServeTLS(t *testing.T) {
 		resp, err := hc.Do(req)
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode != 202 || resp.TLS == nil {
+			if resp.StatusCode != 200 || resp.TLS == nil {
 				t.Fatalf("%d %v", resp.StatusCode, resp.TLS)
 			}
 			break
@@ -135,7 +135,7 @@ func TestTailFollowReplayAndDeadLetters(t *testing.T) {
 	var got string
 	deadline := time.Now().Add(30 * time.Second)
 	for got == "" {
-		d.post("application/json", `{"session_id":"follow-me","type":"ping","data":{"n":1}}`, 202, 1)
+		d.post("application/json", `{"session_id":"follow-me","type":"ping","data":{"n":1}}`, 200, 1)
 		select {
 		case got = <-lines:
 		case <-time.After(300 * time.Millisecond):

@@ -210,15 +210,15 @@ func TestDaemonEndToEnd(t *testing.T) {
 	d := startDaemon(t, bin, dir)
 
 	// Every accepted shape, with a real client.
-	single := d.post("application/json", `{"session_id":"e2e-a","type":"single","data":{"k": "v"},"meta":{"m":"1"}}`, 202, 1)
+	single := d.post("application/json", `{"session_id":"e2e-a","type":"single","data":{"k": "v"},"meta":{"m":"1"}}`, 200, 1)
 	seedEvent := `{"type": "seed", "user_session_id": "e2e-a", "nested": {"list": [1, 2.0, "three"], "null": null}}`
-	seed := d.post("application/json", `{"event": `+seedEvent+`, "metadata": {"agent": "x", "n": 3}, "timestamp": 1767323045.25}`, 202, 1)
-	d.post("application/json", `[{"session_id":"e2e-b","data":1},{"event":{"session_id":"e2e-b","type":"arr"},"metadata":{}}]`, 202, 2)
+	seed := d.post("application/json", `{"event": `+seedEvent+`, "metadata": {"agent": "x", "n": 3}, "timestamp": 1767323045.25}`, 200, 1)
+	d.post("application/json", `[{"session_id":"e2e-b","data":1},{"event":{"session_id":"e2e-b","type":"arr"},"metadata":{}}]`, 200, 2)
 	var nd strings.Builder
 	for i := range 250 {
 		fmt.Fprintf(&nd, `{"session_id":"e2e-c","type":"nd","data":{"i":%d}}`+"\n", i)
 	}
-	d.post("application/x-ndjson", nd.String(), 202, 250)
+	d.post("application/x-ndjson", nd.String(), 200, 250)
 
 	// Read back through the query API.
 	a := d.events("e2e-a", 2)
@@ -290,7 +290,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 	if v := nextData(); !strings.Contains(v, seed.IDs[0]) || !strings.Contains(v, seedEvent) {
 		t.Errorf("stream 2: %s", v)
 	}
-	live := d.post("application/json", `{"session_id":"e2e-a","type":"live","data":"now"}`, 202, 1)
+	live := d.post("application/json", `{"session_id":"e2e-a","type":"live","data":"now"}`, 200, 1)
 	if v := nextData(); !strings.Contains(v, live.IDs[0]) {
 		t.Errorf("stream live: %s", v)
 	}

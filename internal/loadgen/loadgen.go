@@ -76,11 +76,11 @@ type Result struct {
 	Clients   int
 	Batch     int
 	Events    int64 // events the server accepted
-	Requests  int64 // requests answered 202
-	Failures  int64 // requests that failed or were not answered 202
+	Requests  int64 // requests answered 200
+	Failures  int64 // requests that failed or were not answered 200
 	Elapsed   time.Duration
 	PerSecond float64       // accepted events per second
-	P50, P99  time.Duration // request latency (202 answers)
+	P50, P99  time.Duration // request latency (200 answers)
 	Max       time.Duration
 	FirstErr  string
 }

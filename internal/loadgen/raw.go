@@ -154,7 +154,7 @@ func (r *rawConn) readResponse() (status int, body []byte, keep bool, err error)
 
 // acceptedCount reads n from an answer {"accepted":n,…}.
 func acceptedCount(status int, b []byte) (int, error) {
-	if status != http.StatusAccepted {
+	if status != http.StatusOK {
 		return 0, fmt.Errorf("status %d: %s", status, bytes.TrimSpace(b[:min(len(b), 200)]))
 	}
 	rest, ok := bytes.CutPrefix(b, []byte(`{"accepted":`))
