@@ -5,12 +5,13 @@ BENCH   ?= .
 BENCHTIME ?= 2s
 BENCHPKGS ?= . ./transport/ ./internal/...
 
-.PHONY: help run build test test-short bench fuzz vet fmt clean ui
+.PHONY: help run build test test-python test-short bench fuzz vet fmt clean ui
 
 help:
 	@echo "make run        run eventgate on ./logs/sessions: log sample events, list sessions, show one"
 	@echo "make build      build ./bin/eventgate"
-	@echo "make test       all tests, with the race detector (what CI runs)"
+	@echo "make test       all tests, with the race detector (what CI runs), then test-python"
+	@echo "make test-python the Python package's tests (clients/python) against a freshly built daemon"
 	@echo "make test-short the tests without the crash and long-running ones"
 	@echo "make bench      benchmarks, printed as a table"
 	@echo "make fuzz       run every fuzz target of every package for FUZZTIME (default 30s each)"
@@ -30,6 +31,16 @@ run: build
 
 test:
 	$(GO) test -race -count=1 -timeout 25m $(PKGS)
+	$(MAKE) test-python
+
+# The Python package's tests run with the system's Python (Debian's
+# python3-pytest, python3-aiohttp, python3-pydantic) against the daemon
+# built here into a temporary directory.
+PYTHON ?= /usr/bin/python3
+test-python:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  $(GO) build -o "$$tmp/eventgate" ./cmd/eventgate && \
+	  cd clients/python && EVENTGATE_BIN="$$tmp/eventgate" $(PYTHON) -m pytest -q -p no:cacheprovider tests
 
 test-short:
 	$(GO) test -race -short $(PKGS)
