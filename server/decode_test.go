@@ -23,11 +23,11 @@ func TestDecodeObject(t *testing.T) {
 		err   string
 	}{
 		{name: "event form", in: `{"id":"i","session_id":"s","type":"t","time":"2026-01-02T03:04:05.123456Z","data":{"a": 1},"meta":{"k":"v","n":2}}`,
-			shape: ShapeEvent, want: &eventgate.Event{ID: "i", SessionID: "s", Type: "t", Time: ts, Data: []byte(`{"a": 1}`), Meta: eventgate.StringMeta(map[string]string{"k": "v", "n": "2"})}},
+			shape: ShapeEvent, want: &eventgate.Event{ID: "i", SessionID: "s", Type: "t", Time: ts, Data: []byte(`{"a": 1}`), Meta: []byte(`{"k":"v","n":2}`)}},
 		{name: "event form, time as seconds", in: `{"time":1767323045.123456,"data":null}`,
 			shape: ShapeEvent, want: &eventgate.Event{Time: ts, Data: []byte(`null`)}},
 		{name: "seed form", in: ` {"event": {"type":"x", "user_session_id":"u"}, "metadata": {"a": {"b": [1, 2]}, "s": "v"}, "timestamp": 1767323045.123456} `,
-			shape: ShapeSeed, want: &eventgate.Event{Time: ts, Data: []byte(`{"type":"x", "user_session_id":"u"}`), Meta: eventgate.StringMeta(map[string]string{"a": `{"b":[1,2]}`, "s": "v"})}},
+			shape: ShapeSeed, want: &eventgate.Event{Time: ts, Data: []byte(`{"type":"x", "user_session_id":"u"}`), Meta: []byte(`{"a": {"b": [1, 2]}, "s": "v"}`)}},
 		{name: "seed form from the httpx transport", in: `{"event":{"x":1},"metadata":{"event_id":"e1","session_id":"s1","type":"t1"},"timestamp":1767323045.123456}`,
 			shape: ShapeSeed, want: &eventgate.Event{ID: "e1", SessionID: "s1", Type: "t1", Time: ts, Data: []byte(`{"x":1}`), Meta: eventgate.StringMeta(map[string]string{"event_id": "e1", "session_id": "s1", "type": "t1"})}},
 		{name: "seed form: the event's own session wins", in: `{"event":{"session_id":"own","type":"own"},"metadata":{"session_id":"meta","type":"meta"}}`,
@@ -51,7 +51,7 @@ func TestDecodeObject(t *testing.T) {
 		{name: "number session", in: `{"session_id":5,"data":1}`, err: "must be a string"},
 		{name: "bad time", in: `{"time":"yesterday","data":1}`, err: "RFC 3339"},
 		{name: "time out of range", in: `{"time":1e300,"data":1}`, err: "Unix seconds"},
-		{name: "meta not object", in: `{"meta":[1],"data":1}`, err: "must be an object"},
+		{name: "meta not object", in: `{"meta":[1],"data":1}`, err: `member "meta" must be a JSON object`},
 		{name: "empty", in: "  ", err: "empty"},
 	}
 	for _, c := range cases {

@@ -159,7 +159,7 @@ func TestLogTextHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := string(buf.Bytes())
-	for _, w := range []string{"msg=event", "event.id=ev-000001", "event.session_id=s1", `event.data="{\"i\": 1`, "event.meta.k=v"} {
+	for _, w := range []string{"msg=event", "event.id=ev-000001", "event.session_id=s1", `event.data="{\"i\": 1`, `event.meta="{\"k\":\"v\"}"`} {
 		if !strings.Contains(out, w) {
 			t.Errorf("output %q lacks %q", out, w)
 		}

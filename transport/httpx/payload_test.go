@@ -70,7 +70,7 @@ func TestDecode(t *testing.T) {
 	}
 	g := got[0]
 	if g.ID != "" || g.SessionID != "" || string(g.Data) != `{"type": "user_message", "text": "hi"}` ||
-		string(g.Meta) != `{"user": "u1","retries": 2,"nested": {"a": [1, 2]}}` ||
+		string(g.Meta) != `{"user":"u1","retries":2,"nested":{"a": [1, 2]}}` ||
 		!g.Time.Equal(time.Unix(1718040000, 123456700)) {
 		t.Errorf("python payload decoded as %+v", g)
 	}

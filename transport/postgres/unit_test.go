@@ -161,7 +161,7 @@ func TestToRow(t *testing.T) {
 		{name: "empty id", ev: with(func(e *eventgate.Event) { e.ID = "" }), err: "empty id"},
 		{name: "NUL in type", ev: with(func(e *eventgate.Event) { e.Type = "a\x00b" }), err: "type holds a NUL"},
 		{name: "invalid utf8 session", ev: with(func(e *eventgate.Event) { e.SessionID = "\xfe" }), err: "session id is not valid UTF-8"},
-		{name: "NUL in meta", ev: with(func(e *eventgate.Event) { e.Meta = eventgate.StringMeta(map[string]string{"k": "\x00"}) }), err: "NUL"},
+		{name: "NUL in meta", ev: with(func(e *eventgate.Event) { e.Meta = eventgate.StringMeta(map[string]string{"k": "\x00"}) }), err: `\u0000`},
 	}
 	for _, tc := range tests {
 		r, err := toRow(tc.ev)
