@@ -112,9 +112,7 @@ func (p *Projector) handle(r request) error {
 		} else {
 			gone, err := p.deleteSessions(ids, true)
 			*r.out = append(*r.out, gone...)
-			p.mu.Lock()
-			p.pruned += uint64(len(gone))
-			p.mu.Unlock()
+			p.addPruned(len(gone))
 			if err != nil {
 				return err
 			}
@@ -174,9 +172,7 @@ func (p *Projector) enforceRetention() {
 	}
 	if len(gone) > 0 {
 		p.cfg.Logger.Info("session retention: deleted sessions", "count", len(gone))
-		p.mu.Lock()
-		p.pruned += uint64(len(gone))
-		p.mu.Unlock()
+		p.addPruned(len(gone))
 	}
 }
 
@@ -262,6 +258,15 @@ func (p *Projector) emptyTrash() error {
 		}
 	}
 	return nil
+}
+
+// addPruned counts n sessions deleted by retention or Prune, and wakes
+// whoever waits on the projector's changes.
+func (p *Projector) addPruned(n int) {
+	p.mu.Lock()
+	p.pruned += uint64(n)
+	p.wake()
+	p.mu.Unlock()
 }
 
 // Pruned returns the sessions retention deleted since Start.

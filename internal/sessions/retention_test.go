@@ -81,13 +81,7 @@ func TestRetentionRunsInBackground(t *testing.T) {
 			}
 			defer p.Stop()
 			want := sessions - c.keep
-			deadline := time.Now().Add(time.Minute)
-			for p.Pruned() < uint64(want) {
-				if time.Now().After(deadline) {
-					t.Fatalf("retention deleted %d sessions in a minute, want %d", p.Pruned(), want)
-				}
-				time.Sleep(time.Millisecond)
-			}
+			waitChange(t, p, fmt.Sprintf("retention to delete %d sessions", want), func() bool { return p.Pruned() >= uint64(want) })
 			if err := p.Flush(ctx, last+1); err != nil {
 				t.Fatal(err)
 			}
@@ -170,28 +164,49 @@ func TestNewSessionsListedBeforeTheCommit(t *testing.T) {
 	for i := range 3 {
 		appendAllT(t, j, benchPayloads(1, i, 1)) // session bench-000000, then nothing new
 		if i == 0 {
-			waitListed(t, cat, 1)
+			waitListed(t, p, cat, 1)
 		}
 	}
 	appendAllT(t, j, benchPayloads(5, 1, 4)) // four new sessions
-	waitListed(t, cat, 5)
+	waitListed(t, p, cat, 5)
 }
 
-func waitListed(t *testing.T, cat *catalog.Catalog, n int) {
+func waitListed(t *testing.T, p *Projector, cat *catalog.Catalog, n int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		p, err := cat.List(context.Background(), catalog.Query{Limit: 100})
+	var listed int
+	waitChange(t, p, fmt.Sprintf("%d sessions listed", n), func() bool {
+		pg, err := cat.List(context.Background(), catalog.Query{Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(p.Sessions) == n {
+		listed = len(pg.Sessions)
+		return listed == n
+	})
+}
+
+// waitChange waits until cond holds, checking it after each change the
+// projector signals (a write, a commit, a deletion); the test's own
+// deadline bounds the wait.
+func waitChange(t *testing.T, p *Projector, what string, cond func() bool) {
+	t.Helper()
+	ctx := context.Background()
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-5*time.Second))
+		defer cancel()
+	}
+	for {
+		p.mu.Lock()
+		ch := p.changed
+		p.mu.Unlock()
+		if cond() {
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d sessions listed after 30 s, want %d", len(p.Sessions), n)
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatalf("still waiting for %s at the test's deadline", what)
 		}
-		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -264,17 +264,13 @@ func TestDeadLettersAndRedrive(t *testing.T) {
 	sink.refusing.Store(true)
 	e := newEnv(t, eventgate.WithTransport("sink", sink))
 	e.post(ev{Session: "d", Type: "poison", Data: json.RawMessage(`{"bad":1}`)}, ev{Session: "d", Type: "fine"})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if dls, err := e.gw.DeadLetters("sink"); err != nil {
-			t.Fatal(err)
-		} else if len(dls) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the poison event was not dead-lettered")
-		}
-		time.Sleep(20 * time.Millisecond)
+	// Flush returns once the route has settled both events: delivered or
+	// dead-lettered.
+	if err := e.gw.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if dls, err := e.gw.DeadLetters("sink"); err != nil || len(dls) != 1 {
+		t.Fatalf("dead letters after the flush: %d (%v), want the poison event", len(dls), err)
 	}
 	e.open("/ui/", adminToken)
 	e.waitJS(`document.querySelector('a.route[data-route="sink"] .dl-count')?.textContent === '1 dead letters'`, 10*time.Second)
